@@ -1,0 +1,63 @@
+# Developer and CI entry points. Provisioning lives in scripts/ (see each
+# script's header); everything here works on a fresh Debian machine.
+#
+#   make run     PostgreSQL + Mailpit + database $(DB_NAME), then `go run ./cmd/multimedia serve`
+#   make test    PostgreSQL + Mailpit + a throw-away database, then go test -race ./...
+#   make bench   same provisioning, benchmarks only
+#   make lint    gofmt -l check and go vet
+#   make build   bin/multimedia
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+GO         ?= go
+PKGS       ?= ./...
+DB_NAME    ?= multimedia
+TEST_FLAGS ?= -race -count=1 -timeout 20m
+BENCH      ?= .
+BENCHTIME  ?= 1s
+BENCH_FLAGS ?= -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count=1 -timeout 30m
+
+export DB_NAME
+
+.PHONY: help run migrate test bench lint fmt vet build services postgres mailpit clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-9s %s\n", $$1, $$2 }'
+
+run: ## provision PostgreSQL and Mailpit, create the database, go run ./cmd/multimedia serve
+	scripts/run.sh serve
+
+migrate: ## provision, create the database, go run ./cmd/multimedia migrate
+	scripts/run.sh migrate
+
+test: ## provision, fresh test database, go test -race ./... (TEST_DATABASE_URL, TEST_SMTP_ADDR, TEST_MAILPIT_URL)
+	scripts/with-test-env.sh $(GO) test $(TEST_FLAGS) $(PKGS)
+
+bench: ## provision, fresh test database, benchmarks only (BENCH=regexp BENCHTIME=1s)
+	scripts/with-test-env.sh $(GO) test $(BENCH_FLAGS) $(PKGS)
+
+lint: fmt vet ## gofmt -l check and go vet
+
+fmt: ## fail when a Go file is not gofmt-formatted
+	@files=$$(gofmt -l $$(find . -name '*.go' -not -path './.bin/*' -not -path './vendor/*' -not -path './.git/*')); \
+	if [ -n "$$files" ]; then echo "gofmt needed on:" >&2; echo "$$files" >&2; exit 1; fi; \
+	echo "gofmt: ok" >&2
+
+vet: ## go vet
+	$(GO) vet $(PKGS)
+
+build: ## build bin/multimedia
+	$(GO) build -o bin/multimedia ./cmd/multimedia
+
+services: postgres mailpit ## start PostgreSQL and Mailpit only
+
+postgres: ## make sure PostgreSQL answers (prints its superuser URL)
+	scripts/ensure-postgres.sh
+
+mailpit: ## make sure Mailpit answers on 127.0.0.1:1025 / :8025
+	scripts/ensure-mailpit.sh
+
+clean: ## remove bin/
+	rm -rf bin
