@@ -1,0 +1,219 @@
+package account
+
+import (
+	"encoding/hex"
+	"time"
+)
+
+// Account is the aggregate of one person's account. Its state is only ever
+// the fold of its events; decision methods read it and return new events
+// without changing it.
+type Account struct {
+	policy Policy
+
+	id           string
+	email        Email
+	passwordHash string
+	registered   bool
+	registeredAt time.Time
+	verified     bool
+	verifiedAt   time.Time
+	subscribed   bool
+
+	codes      map[Purpose]*codeState
+	issues     map[Purpose][]time.Time // issue times of the last RateWindow
+	wrongTries []time.Time             // wrong code attempts of the last RateWindow
+
+	failedLogins    int // consecutive, reset by a success or a reset
+	lastFailedLogin time.Time
+	sessions        map[string]struct{}
+
+	version int
+}
+
+// codeState is the active code of one purpose.
+type codeState struct {
+	hash       string
+	issuedAt   time.Time
+	expiresAt  time.Time
+	wrongTries int
+	used       bool
+}
+
+// FromHistory folds an account's events, oldest first, into its current
+// state. A zero Policy means DefaultPolicy. An empty history gives a new,
+// unregistered account on which Register may be called.
+func FromHistory(policy Policy, history []Event) *Account {
+	if policy == (Policy{}) {
+		policy = DefaultPolicy()
+	}
+	a := &Account{
+		policy:   policy,
+		codes:    map[Purpose]*codeState{},
+		issues:   map[Purpose][]time.Time{},
+		sessions: map[string]struct{}{},
+	}
+	for _, e := range history {
+		a.Apply(e)
+	}
+	return a
+}
+
+// Apply moves the state on by one event and counts it in Version. Events of
+// other streams are counted but change nothing.
+func (a *Account) Apply(e Event) {
+	a.version++
+	switch e := deref(e).(type) {
+	case AccountRegistered:
+		a.id = e.AccountID
+		a.email = Email{s: e.Email} // was normalised when registered
+		a.passwordHash = e.PasswordHash
+		a.subscribed = e.Newsletter
+		a.registered = true
+		a.registeredAt = e.RegisteredAt
+	case VerificationCodeIssued:
+		// The new code replaces (voids) the previous one of its purpose.
+		a.codes[e.Purpose] = &codeState{hash: e.CodeHash, issuedAt: e.IssuedAt, expiresAt: e.ExpiresAt}
+		a.issues[e.Purpose] = append(pruneBefore(a.issues[e.Purpose], e.IssuedAt.Add(-RateWindow)), e.IssuedAt)
+	case VerificationCodeRejected:
+		if e.Reason == RejectedWrong {
+			if c := a.codes[e.Purpose]; c != nil {
+				c.wrongTries++
+			}
+			a.wrongTries = append(pruneBefore(a.wrongTries, e.At.Add(-RateWindow)), e.At)
+		}
+	case AccountVerified:
+		a.verified = true
+		a.verifiedAt = e.At
+		a.consume(PurposeVerifyEmail)
+	case LoggedIn:
+		a.sessions[e.SessionID] = struct{}{}
+		a.failedLogins = 0
+	case LoginFailed:
+		a.failedLogins++
+		a.lastFailedLogin = e.At
+	case LoggedOut:
+		delete(a.sessions, e.SessionID)
+	case PasswordResetCompleted:
+		a.passwordHash = e.PasswordHash
+		a.consume(PurposeResetPassword)
+		clear(a.sessions)
+		a.failedLogins = 0
+	case PasswordRehashed:
+		a.passwordHash = e.PasswordHash
+	case NewsletterSubscribed:
+		a.subscribed = true
+	case NewsletterUnsubscribed:
+		a.subscribed = false
+	}
+}
+
+func (a *Account) consume(p Purpose) {
+	if c := a.codes[p]; c != nil {
+		c.used = true
+	}
+}
+
+// pruneBefore drops the times at or before cutoff; events come in order, so
+// the kept ones are a suffix.
+func pruneBefore(ts []time.Time, cutoff time.Time) []time.Time {
+	i := 0
+	for i < len(ts) && !ts[i].After(cutoff) {
+		i++
+	}
+	return ts[i:]
+}
+
+// Register starts a new account and issues its first verify_email code. The
+// caller has already checked the password policy, hashed the password and
+// hashed the code (CodeHasher.Hash with this account id), and mails the code.
+func (a *Account) Register(accountID string, email Email, passwordHash string, newsletter bool, codeHash string, now time.Time) ([]Event, error) {
+	switch {
+	case a.registered:
+		return nil, ErrAlreadyRegistered
+	case !validAccountID(accountID):
+		return nil, invalidArg("account id must be a UUID")
+	case email.IsZero():
+		return nil, invalidArg("email is empty")
+	case passwordHash == "":
+		return nil, invalidArg("password hash is empty")
+	case !validCodeHash(codeHash):
+		return nil, invalidArg("code hash must be a hex HMAC-SHA256")
+	}
+	now = now.UTC()
+	return []Event{
+		AccountRegistered{
+			AccountID:    accountID,
+			Email:        email.String(),
+			PasswordHash: passwordHash,
+			Newsletter:   newsletter,
+			RegisteredAt: now,
+		},
+		a.issue(accountID, PurposeVerifyEmail, codeHash, now),
+	}, nil
+}
+
+// validAccountID accepts the canonical text form of a UUID.
+func validAccountID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func validCodeHash(h string) bool {
+	b, err := hex.DecodeString(h)
+	return err == nil && len(b) == 32
+}
+
+// ID returns the account id (empty before registration).
+func (a *Account) ID() string { return a.id }
+
+// Email returns the normalised address the account was registered with.
+func (a *Account) Email() Email { return a.email }
+
+// PasswordHash returns the current encoded password hash, for the caller to
+// verify a login against.
+func (a *Account) PasswordHash() string { return a.passwordHash }
+
+// Registered reports whether the account exists.
+func (a *Account) Registered() bool { return a.registered }
+
+// RegisteredAt returns when the account was registered.
+func (a *Account) RegisteredAt() time.Time { return a.registeredAt }
+
+// Verified reports whether the address was confirmed with a code.
+func (a *Account) Verified() bool { return a.verified }
+
+// VerifiedAt returns when the address was confirmed (zero if not).
+func (a *Account) VerifiedAt() time.Time { return a.verifiedAt }
+
+// Subscribed reports whether the account gets the newsletter.
+func (a *Account) Subscribed() bool { return a.subscribed }
+
+// HasSession reports whether a session is open (logged in and neither logged
+// out nor ended by a password reset).
+func (a *Account) HasSession(sessionID string) bool {
+	_, ok := a.sessions[sessionID]
+	return ok
+}
+
+// Version is the number of events applied: the expected version for the
+// next append (0 means the stream does not exist yet).
+func (a *Account) Version() int { return a.version }
+
+// Policy returns the limits this account is judged by.
+func (a *Account) Policy() Policy { return a.policy }

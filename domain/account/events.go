@@ -1,0 +1,185 @@
+package account
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+)
+
+// Event is a fact recorded in an account or e-mail stream. Its type name is
+// explicit and versioned so stored events stay readable when Go names change.
+type Event interface {
+	// EventType returns the stable, versioned type name stored with the event.
+	EventType() string
+}
+
+// Stable event type names. They are stored with every event and must never
+// change; a new shape gets a new version suffix.
+const (
+	AccountRegisteredType        = "AccountRegistered.v1"
+	VerificationCodeIssuedType   = "VerificationCodeIssued.v1"
+	VerificationCodeRejectedType = "VerificationCodeRejected.v1"
+	AccountVerifiedType          = "AccountVerified.v1"
+	LoggedInType                 = "LoggedIn.v1"
+	LoginFailedType              = "LoginFailed.v1"
+	LoggedOutType                = "LoggedOut.v1"
+	PasswordResetCompletedType   = "PasswordResetCompleted.v1"
+	PasswordRehashedType         = "PasswordRehashed.v1"
+	NewsletterSubscribedType     = "NewsletterSubscribed.v1"
+	NewsletterUnsubscribedType   = "NewsletterUnsubscribed.v1"
+	VideoDownloadedType          = "VideoDownloaded.v1"
+	EmailClaimedType             = "EmailClaimed.v1"
+)
+
+// StreamID is the event stream of one account: "account-<id>".
+func StreamID(accountID string) string { return "account-" + accountID }
+
+// EmailStreamID is the stream that guards one account per address:
+// "email-" + hex(sha256(normalised email)). Hashing keeps the address out of
+// stream names, which show up in logs and metrics.
+func EmailStreamID(normalisedEmail string) string {
+	sum := sha256.Sum256([]byte(normalisedEmail))
+	return "email-" + hex.EncodeToString(sum[:])
+}
+
+// AccountRegistered starts an account stream. PasswordHash is the encoded
+// argon2id hash, never the password.
+type AccountRegistered struct {
+	AccountID    string    `json:"account_id"`
+	Email        string    `json:"email"`
+	PasswordHash string    `json:"password_hash"`
+	Newsletter   bool      `json:"newsletter"`
+	RegisteredAt time.Time `json:"registered_at"`
+}
+
+// VerificationCodeIssued records that a code was mailed. Only its HMAC is
+// kept; a new code voids the previous one of the same purpose.
+type VerificationCodeIssued struct {
+	AccountID string    `json:"account_id"`
+	Purpose   Purpose   `json:"purpose"`
+	CodeHash  string    `json:"code_hash"`
+	IssuedAt  time.Time `json:"issued_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// VerificationCodeRejected records a refused code attempt; the wrong ones
+// count towards the per-code and per-hour limits.
+type VerificationCodeRejected struct {
+	AccountID string          `json:"account_id"`
+	Purpose   Purpose         `json:"purpose"`
+	Reason    RejectionReason `json:"reason"`
+	At        time.Time       `json:"at"`
+}
+
+// AccountVerified records that the owner proved control of the address; it
+// consumes the verify_email code.
+type AccountVerified struct {
+	AccountID string    `json:"account_id"`
+	At        time.Time `json:"at"`
+}
+
+// LoggedIn records a successful login. SessionID is a random identifier of
+// the session, distinct from the bearer token, which is never stored here.
+type LoggedIn struct {
+	AccountID string    `json:"account_id"`
+	SessionID string    `json:"session_id"`
+	At        time.Time `json:"at"`
+}
+
+// LoginFailed records a login with a wrong password; consecutive failures
+// slow the next attempts down.
+type LoginFailed struct {
+	AccountID string    `json:"account_id"`
+	At        time.Time `json:"at"`
+}
+
+// LoggedOut records the end of one session.
+type LoggedOut struct {
+	AccountID string    `json:"account_id"`
+	SessionID string    `json:"session_id"`
+	At        time.Time `json:"at"`
+}
+
+// PasswordResetCompleted records a new password set with a reset code; it
+// consumes the code and ends every session.
+type PasswordResetCompleted struct {
+	AccountID    string    `json:"account_id"`
+	PasswordHash string    `json:"password_hash"`
+	At           time.Time `json:"at"`
+}
+
+// PasswordRehashed records a hash upgraded at login after the hashing
+// parameters were raised; the password itself did not change.
+type PasswordRehashed struct {
+	AccountID    string    `json:"account_id"`
+	PasswordHash string    `json:"password_hash"`
+	At           time.Time `json:"at"`
+}
+
+// NewsletterSubscribed records a subscription to the newsletter.
+type NewsletterSubscribed struct {
+	AccountID string    `json:"account_id"`
+	At        time.Time `json:"at"`
+}
+
+// NewsletterUnsubscribed records the end of a newsletter subscription.
+type NewsletterUnsubscribed struct {
+	AccountID string    `json:"account_id"`
+	At        time.Time `json:"at"`
+}
+
+// VideoDownloaded records one download of a video in one format, the source
+// of the download statistics.
+type VideoDownloaded struct {
+	AccountID string    `json:"account_id"`
+	VideoID   string    `json:"video_id"`
+	Format    string    `json:"format"`
+	At        time.Time `json:"at"`
+}
+
+// EmailClaimed is the only event of an "email-<hash>" stream: the address
+// belongs to AccountID. Appending it with "no stream" as expected version
+// makes the address unique.
+type EmailClaimed struct {
+	AccountID string    `json:"account_id"`
+	At        time.Time `json:"at"`
+}
+
+// EventType implements Event.
+func (AccountRegistered) EventType() string { return AccountRegisteredType }
+
+// EventType implements Event.
+func (VerificationCodeIssued) EventType() string { return VerificationCodeIssuedType }
+
+// EventType implements Event.
+func (VerificationCodeRejected) EventType() string { return VerificationCodeRejectedType }
+
+// EventType implements Event.
+func (AccountVerified) EventType() string { return AccountVerifiedType }
+
+// EventType implements Event.
+func (LoggedIn) EventType() string { return LoggedInType }
+
+// EventType implements Event.
+func (LoginFailed) EventType() string { return LoginFailedType }
+
+// EventType implements Event.
+func (LoggedOut) EventType() string { return LoggedOutType }
+
+// EventType implements Event.
+func (PasswordResetCompleted) EventType() string { return PasswordResetCompletedType }
+
+// EventType implements Event.
+func (PasswordRehashed) EventType() string { return PasswordRehashedType }
+
+// EventType implements Event.
+func (NewsletterSubscribed) EventType() string { return NewsletterSubscribedType }
+
+// EventType implements Event.
+func (NewsletterUnsubscribed) EventType() string { return NewsletterUnsubscribedType }
+
+// EventType implements Event.
+func (VideoDownloaded) EventType() string { return VideoDownloadedType }
+
+// EventType implements Event.
+func (EmailClaimed) EventType() string { return EmailClaimedType }

@@ -1,0 +1,76 @@
+package account
+
+import (
+	"time"
+)
+
+// LoginRetryAfter returns how long the next login attempt must wait; 0 means
+// it may go ahead. After LoginFailuresBeforeDelay consecutive failures the
+// delay is LoginBaseDelay, doubling with each further failure up to
+// LoginMaxDelay, counted from the last failure. There is no permanent lock.
+//
+// Call it before verifying the password hash: a delayed attempt must not
+// even check the password.
+func (a *Account) LoginRetryAfter(now time.Time) time.Duration {
+	extra := a.failedLogins - a.policy.LoginFailuresBeforeDelay
+	if extra < 0 {
+		return 0
+	}
+	delay := a.policy.LoginBaseDelay
+	for i := 0; i < extra && delay < a.policy.LoginMaxDelay; i++ {
+		delay *= 2
+	}
+	delay = min(delay, a.policy.LoginMaxDelay)
+	return max(a.lastFailedLogin.Add(delay).Sub(now), 0)
+}
+
+// Login decides a login attempt once the caller has verified the password
+// against PasswordHash (passwordOK). Unverified accounts may log in.
+//
+//   - in a delay window: nil, *RetryAfterError (errors.Is ErrLoginDelayed);
+//     passwordOK is ignored and nothing is recorded
+//   - wrong password: [LoginFailed], ErrInvalidCredentials (append the event)
+//   - right password: [LoggedIn{SessionID}], nil
+//
+// sessionID is a fresh random identifier, not the bearer token.
+func (a *Account) Login(passwordOK bool, sessionID string, now time.Time) ([]Event, error) {
+	if !a.registered {
+		return nil, ErrNotRegistered
+	}
+	if wait := a.LoginRetryAfter(now); wait > 0 {
+		return nil, &RetryAfterError{Wait: wait}
+	}
+	now = now.UTC()
+	if !passwordOK {
+		return []Event{LoginFailed{AccountID: a.id, At: now}}, ErrInvalidCredentials
+	}
+	if sessionID == "" {
+		return nil, invalidArg("session id is empty")
+	}
+	return []Event{LoggedIn{AccountID: a.id, SessionID: sessionID, At: now}}, nil
+}
+
+// RehashPassword records a stronger hash of the same password, computed at
+// a successful login when the stored hash's parameters are below the
+// current ones. Append it together with LoggedIn.
+func (a *Account) RehashPassword(newPasswordHash string, now time.Time) ([]Event, error) {
+	if !a.registered {
+		return nil, ErrNotRegistered
+	}
+	if newPasswordHash == "" {
+		return nil, invalidArg("password hash is empty")
+	}
+	return []Event{PasswordRehashed{AccountID: a.id, PasswordHash: newPasswordHash, At: now.UTC()}}, nil
+}
+
+// Logout ends one open session; an unknown or already ended session is
+// ErrUnknownSession.
+func (a *Account) Logout(sessionID string, now time.Time) ([]Event, error) {
+	if !a.registered {
+		return nil, ErrNotRegistered
+	}
+	if !a.HasSession(sessionID) {
+		return nil, ErrUnknownSession
+	}
+	return []Event{LoggedOut{AccountID: a.id, SessionID: sessionID, At: now.UTC()}}, nil
+}

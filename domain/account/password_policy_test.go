@@ -1,0 +1,94 @@
+package account
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestCheckPassword(t *testing.T) {
+	jane := mustEmail("jane.doe@example.com")
+	al := mustEmail("al@example.com")
+	tests := []struct {
+		name  string
+		pw    string
+		email Email
+		want  []string // violation codes; nil means accepted
+	}{
+		{"good", "Blue-Kettle-42", jane, nil},
+		{"exactly 12", "Blue-Kettl42", jane, nil},
+		{"unicode letters count as one each", "Ünïcödé-Pässwörd-7", jane, nil},
+		{"unicode symbol", "BlueKettle42€", jane, nil},
+		{"too short alone", "Blue-Ket42", jane, []string{PasswordTooShort}},
+		{"11 code points (multi-byte)", "Äöü-Ket42ßx", jane, []string{PasswordTooShort}},
+		{"12 code points (multi-byte)", "Äöü-Ket42ßxy", jane, nil},
+		{"too long alone", "Aa1-" + strings.Repeat("x", 125), jane, []string{PasswordTooLong}},
+		{"128 ok", "Aa1-" + strings.Repeat("x", 124), jane, nil},
+		{"over MaxPasswordBytes stops early", strings.Repeat("a", MaxPasswordBytes+1), jane, []string{PasswordTooLong}},
+		{"space", "Blue Kettle-42", jane, []string{PasswordWhitespace}},
+		{"tab", "Blue\tKettle-42", jane, []string{PasswordWhitespace}},
+		{"nbsp", "Blue\u00a0Kettle-42", jane, []string{PasswordWhitespace}},
+		{"ideographic space", "Blue\u3000Kettle-42", jane, []string{PasswordWhitespace}},
+		{"zero-width space", "Blue\u200bKettle-42", jane, []string{PasswordWhitespace}},
+		{"zero-width joiner", "Blue\u200dKettle-42", jane, []string{PasswordWhitespace}},
+		{"BOM", "\ufeffBlue-Kettle-42", jane, []string{PasswordWhitespace}},
+		{"missing upper", "blue-kettle-42", jane, []string{PasswordMissingUpper}},
+		{"missing lower", "BLUE-KETTLE-42", jane, []string{PasswordMissingLower}},
+		{"missing digit", "Blue-Kettle-xy", jane, []string{PasswordMissingDigit}},
+		{"missing symbol", "BlueKettle4242", jane, []string{PasswordMissingSymbol}},
+		{"contains local part", "My-Jane.Doe-Pw1", jane, []string{PasswordContainsEmail}},
+		{"short local part ignored", "Al-Blue-Kettle-4", al, nil},
+		{"no email known", "My-Jane.Doe-Pw1", Email{}, nil},
+		{"not on the list", "Password1234!", jane, nil},
+		{"common password alone", "P030710p$e4O", jane, []string{PasswordCommon}},
+		{"common, mixed case", "Nick1234-REM936", jane, []string{PasswordCommon}},
+		{"common short one", "Baseball1", jane, []string{PasswordTooShort, PasswordMissingSymbol, PasswordCommon}},
+		{"common, case-insensitive", "PASSWORD", jane, []string{PasswordTooShort, PasswordMissingLower, PasswordMissingDigit, PasswordMissingSymbol, PasswordCommon}},
+		{"empty breaks everything", "", jane, []string{PasswordTooShort, PasswordMissingUpper, PasswordMissingLower, PasswordMissingDigit, PasswordMissingSymbol}},
+		{"every rule at once", "jane.doe password", jane, []string{PasswordWhitespace, PasswordMissingUpper, PasswordMissingDigit, PasswordContainsEmail}},
+		{"short with spaces", "a b", jane, []string{PasswordTooShort, PasswordWhitespace, PasswordMissingUpper, PasswordMissingDigit, PasswordMissingSymbol}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckPassword(tt.pw, tt.email)
+			var got []string
+			if err != nil {
+				var pe *PasswordPolicyError
+				if !errors.As(err, &pe) || !errors.Is(err, ErrWeakPassword) {
+					t.Fatalf("error = %v, want *PasswordPolicyError", err)
+				}
+				got = pe.Codes()
+				for _, v := range pe.Violations {
+					if v.Message == "" {
+						t.Errorf("violation %s has no message", v.Code)
+					}
+				}
+				if tt.pw != "" && strings.Contains(err.Error(), tt.pw) {
+					t.Fatalf("error %q contains the password", err)
+				}
+			}
+			if want := tt.want; !reflect.DeepEqual(got, want) {
+				t.Fatalf("violations = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestCommonPasswordList(t *testing.T) {
+	if got, want := CommonPasswordCount(), 10_000; got < want {
+		t.Fatalf("list has %d entries, want at least %d", got, want)
+	}
+	for _, pw := range []string{"123456", "password", "Qwerty", "DRAGON", "trustno1"} {
+		if !IsCommonPassword(pw) {
+			t.Errorf("IsCommonPassword(%q) = false, want true", pw)
+		}
+	}
+	if IsCommonPassword("Blue-Kettle-42") {
+		t.Error("IsCommonPassword(Blue-Kettle-42) = true")
+	}
+	// A long list entry passes every other rule only by being on the list.
+	if err := CheckPassword("1qaz2wsx3edc", Email{}); err == nil {
+		t.Fatal("a listed password was accepted")
+	}
+}

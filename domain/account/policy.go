@@ -1,0 +1,64 @@
+package account
+
+import (
+	"errors"
+	"time"
+)
+
+// RateWindow is the rolling window of the hourly limits.
+const RateWindow = time.Hour
+
+// Policy holds the tunable limits of the account rules. Start from
+// DefaultPolicy; Validate it once at startup.
+type Policy struct {
+	// CodeTTL is how long a code works ("expires in 30 minutes").
+	CodeTTL time.Duration
+	// MaxWrongTriesPerCode wrong tries void a code.
+	MaxWrongTriesPerCode int
+	// MaxWrongTriesPerHour wrong tries per account in a rolling hour, across
+	// all its codes, refuse every further attempt (even a right code).
+	MaxWrongTriesPerHour int
+	// ResendMinInterval is the least time between two codes of one purpose.
+	ResendMinInterval time.Duration
+	// MaxCodesPerHour is the most codes of one purpose per rolling hour.
+	MaxCodesPerHour int
+	// LoginFailuresBeforeDelay consecutive failed logins start the delay.
+	LoginFailuresBeforeDelay int
+	// LoginBaseDelay is the first delay; each further failure doubles it.
+	LoginBaseDelay time.Duration
+	// LoginMaxDelay caps the delay; there is never a permanent lock.
+	LoginMaxDelay time.Duration
+}
+
+// DefaultPolicy returns the limits the product promises.
+func DefaultPolicy() Policy {
+	return Policy{
+		CodeTTL:                  30 * time.Minute,
+		MaxWrongTriesPerCode:     5,
+		MaxWrongTriesPerHour:     10,
+		ResendMinInterval:        time.Minute,
+		MaxCodesPerHour:          5,
+		LoginFailuresBeforeDelay: 5,
+		LoginBaseDelay:           time.Second,
+		LoginMaxDelay:            15 * time.Minute,
+	}
+}
+
+// Validate reports every problem of p at once.
+func (p Policy) Validate() error {
+	var errs []error
+	check := func(ok bool, msg string) {
+		if !ok {
+			errs = append(errs, invalidArg("policy: %s", msg))
+		}
+	}
+	check(p.CodeTTL > 0, "CodeTTL must be positive")
+	check(p.MaxWrongTriesPerCode > 0, "MaxWrongTriesPerCode must be positive")
+	check(p.MaxWrongTriesPerHour > 0, "MaxWrongTriesPerHour must be positive")
+	check(p.ResendMinInterval >= 0, "ResendMinInterval must not be negative")
+	check(p.MaxCodesPerHour > 0, "MaxCodesPerHour must be positive")
+	check(p.LoginFailuresBeforeDelay > 0, "LoginFailuresBeforeDelay must be positive")
+	check(p.LoginBaseDelay > 0, "LoginBaseDelay must be positive")
+	check(p.LoginMaxDelay >= p.LoginBaseDelay, "LoginMaxDelay must be at least LoginBaseDelay")
+	return errors.Join(errs...)
+}

@@ -1,0 +1,139 @@
+package account
+
+import (
+	"time"
+)
+
+// RequestCode issues a new code of the given purpose, voiding the previous
+// one. The caller draws the code (NewCode), hashes it with CodeHasher.Hash
+// for this account and purpose, and mails it only when no error is returned.
+//
+// The first code of a purpose is never held back. After that a new code
+// needs ResendMinInterval since the last one, and at most MaxCodesPerHour
+// may be issued per rolling hour; otherwise *ThrottledError
+// (errors.Is ErrCodeThrottled). A verified account gets no verify_email code:
+// ErrAlreadyVerified.
+func (a *Account) RequestCode(purpose Purpose, codeHash string, now time.Time) ([]Event, error) {
+	if !a.registered {
+		return nil, ErrNotRegistered
+	}
+	if !purpose.Valid() {
+		return nil, ErrUnknownPurpose
+	}
+	if purpose == PurposeVerifyEmail && a.verified {
+		return nil, ErrAlreadyVerified
+	}
+	if !validCodeHash(codeHash) {
+		return nil, invalidArg("code hash must be a hex HMAC-SHA256")
+	}
+	if wait := a.CodeRetryAfter(purpose, now); wait > 0 {
+		return nil, &ThrottledError{Purpose: purpose, Wait: wait}
+	}
+	return []Event{a.issue(a.id, purpose, codeHash, now.UTC())}, nil
+}
+
+// CodeRetryAfter returns how long until a new code of purpose may be issued;
+// 0 means now.
+func (a *Account) CodeRetryAfter(purpose Purpose, now time.Time) time.Duration {
+	issued := a.issues[purpose]
+	if len(issued) == 0 {
+		return 0 // the first code of a purpose is never held back
+	}
+	var wait time.Duration
+	if w := issued[len(issued)-1].Add(a.policy.ResendMinInterval).Sub(now); w > wait {
+		wait = w
+	}
+	recent := pruneBefore(issued, now.Add(-RateWindow))
+	if len(recent) >= a.policy.MaxCodesPerHour {
+		// Wait until enough of them leave the window.
+		oldest := recent[len(recent)-a.policy.MaxCodesPerHour]
+		if w := oldest.Add(RateWindow).Sub(now); w > wait {
+			wait = w
+		}
+	}
+	return wait
+}
+
+func (a *Account) issue(accountID string, purpose Purpose, codeHash string, now time.Time) VerificationCodeIssued {
+	return VerificationCodeIssued{
+		AccountID: accountID,
+		Purpose:   purpose,
+		CodeHash:  codeHash,
+		IssuedAt:  now,
+		ExpiresAt: now.Add(a.policy.CodeTTL),
+	}
+}
+
+// Verify confirms the address with a verify_email code.
+//
+// It returns events to append AND an error; append the events even when the
+// error is not nil:
+//   - right code: [AccountVerified], nil
+//   - refused code: [VerificationCodeRejected], one of ErrWrongCode,
+//     ErrCodeExpired, ErrNoActiveCode (all errors.Is ErrInvalidCode, HTTP
+//     400), ErrCodeVoided or ErrTooManyAttempts (errors.Is
+//     ErrTooManyAttempts, HTTP 429)
+//   - already verified or not registered: nil, ErrAlreadyVerified /
+//     ErrNotRegistered
+func (a *Account) Verify(h *CodeHasher, code Code, now time.Time) ([]Event, error) {
+	if !a.registered {
+		return nil, ErrNotRegistered
+	}
+	if a.verified {
+		return nil, ErrAlreadyVerified
+	}
+	now = now.UTC()
+	if reject := a.checkCode(h, PurposeVerifyEmail, code, now); reject != nil {
+		return reject.events, reject.err
+	}
+	return []Event{AccountVerified{AccountID: a.id, At: now}}, nil
+}
+
+// ConfirmPasswordReset sets a new password with a reset_password code. The
+// caller has checked the new password against the policy and hashed it.
+// Events and errors follow Verify; success gives [PasswordResetCompleted],
+// which consumes the code, ends every session and clears login failures.
+func (a *Account) ConfirmPasswordReset(h *CodeHasher, code Code, newPasswordHash string, now time.Time) ([]Event, error) {
+	if !a.registered {
+		return nil, ErrNotRegistered
+	}
+	if newPasswordHash == "" {
+		return nil, invalidArg("password hash is empty")
+	}
+	now = now.UTC()
+	if reject := a.checkCode(h, PurposeResetPassword, code, now); reject != nil {
+		return reject.events, reject.err
+	}
+	return []Event{PasswordResetCompleted{AccountID: a.id, PasswordHash: newPasswordHash, At: now}}, nil
+}
+
+type rejection struct {
+	events []Event
+	err    error
+}
+
+// checkCode applies the code rules in order: the account's hourly limit,
+// an active code, the per-code limit, expiry, then the MAC.
+func (a *Account) checkCode(h *CodeHasher, purpose Purpose, code Code, now time.Time) *rejection {
+	reject := func(reason RejectionReason, err error) *rejection {
+		return &rejection{
+			events: []Event{VerificationCodeRejected{AccountID: a.id, Purpose: purpose, Reason: reason, At: now}},
+			err:    err,
+		}
+	}
+	if len(pruneBefore(a.wrongTries, now.Add(-RateWindow))) >= a.policy.MaxWrongTriesPerHour {
+		return reject(RejectedTooManyAttempts, ErrTooManyAttempts)
+	}
+	c := a.codes[purpose]
+	switch {
+	case c == nil || c.used:
+		return reject(RejectedNoCode, ErrNoActiveCode)
+	case c.wrongTries >= a.policy.MaxWrongTriesPerCode:
+		return reject(RejectedVoided, ErrCodeVoided)
+	case !now.Before(c.expiresAt):
+		return reject(RejectedExpired, ErrCodeExpired)
+	case h == nil || !h.Matches(a.id, purpose, code, c.hash):
+		return reject(RejectedWrong, ErrWrongCode)
+	}
+	return nil
+}
