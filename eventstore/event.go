@@ -1,0 +1,93 @@
+package eventstore
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// MaxStreamIDBytes is the longest stream name the port accepts.
+const MaxStreamIDBytes = 255
+
+// EventData is an event to append. ID makes appends idempotent: appending the
+// same ids to the same stream again is a no-op.
+type EventData struct {
+	ID       uuid.UUID
+	Type     string
+	Data     json.RawMessage
+	Metadata json.RawMessage
+}
+
+// RecordedEvent is an event as stored: with its stream, its version in that
+// stream (0 for the first event), its global position and when it was stored.
+type RecordedEvent struct {
+	ID         uuid.UUID
+	StreamID   string
+	Version    uint64
+	Type       string
+	Data       json.RawMessage
+	Metadata   json.RawMessage
+	Position   Position
+	RecordedAt time.Time
+}
+
+// Metadata is the envelope every event of the portal carries. It is not
+// enforced by the port (any JSON object is stored), but commands always fill it.
+type Metadata struct {
+	EventID       string    `json:"event_id,omitempty"`
+	CorrelationID string    `json:"correlation_id,omitempty"`
+	CausationID   string    `json:"causation_id,omitempty"`
+	Actor         string    `json:"actor,omitempty"`
+	ClientIP      string    `json:"client_ip,omitempty"`
+	OccurredAt    time.Time `json:"occurred_at,omitzero"`
+}
+
+// ValidateStreamID checks a stream name against the port's rules.
+func ValidateStreamID(stream string) error {
+	switch {
+	case stream == "":
+		return &Error{Code: ErrorCodeInvalidStream, Message: "stream name is empty"}
+	case len(stream) > MaxStreamIDBytes:
+		return &Error{Code: ErrorCodeInvalidStream, Stream: stream[:32] + "…",
+			Message: fmt.Sprintf("stream name is %d bytes, over the limit of %d", len(stream), MaxStreamIDBytes)}
+	}
+	return nil
+}
+
+// ValidateAppend checks everything an adapter must refuse before writing:
+// the stream name, at least one event, and each event's id, type, data and
+// metadata. Adapters call it first so a bad batch writes nothing.
+func ValidateAppend(stream string, events []EventData) error {
+	if err := ValidateStreamID(stream); err != nil {
+		return err
+	}
+	if len(events) == 0 {
+		return &Error{Code: ErrorCodeInvalidArgument, Stream: stream, Message: "no events to append"}
+	}
+	seen := make(map[uuid.UUID]struct{}, len(events))
+	for i, e := range events {
+		bad := func(why string) error {
+			return &Error{Code: ErrorCodeInvalidEvent, Stream: stream,
+				Message: fmt.Sprintf("event %d (type %q) of stream %q: %s", i, e.Type, stream, why)}
+		}
+		switch {
+		case e.ID == uuid.Nil:
+			return bad("id is the zero uuid")
+		case e.Type == "":
+			return bad("type is empty")
+		case len(e.Type) > 255:
+			return bad("type is over 255 bytes")
+		case len(e.Data) == 0 || !json.Valid(e.Data):
+			return bad("data is not valid JSON")
+		case len(e.Metadata) > 0 && !json.Valid(e.Metadata):
+			return bad("metadata is not valid JSON")
+		}
+		if _, dup := seen[e.ID]; dup {
+			return bad("id appears twice in the same append")
+		}
+		seen[e.ID] = struct{}{}
+	}
+	return nil
+}

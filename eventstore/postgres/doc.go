@@ -1,0 +1,16 @@
+// Package postgres is the Postgres adapter of the event store port, on pgx v5
+// and pgxpool.
+//
+// Events live in one table, es_events (see migrations/sql). A global position
+// is (transaction id, sequence) = eventstore.Position{Commit, Prepare}.
+// Readers read only below the oldest running transaction
+// (pg_snapshot_xmin(pg_current_snapshot())), so an event that commits late
+// never appears behind a reader's position: subscriptions neither skip nor
+// reorder while many writers append. Appends are one call of the es_append
+// function: one round trip. Subscribers wake on LISTEN/NOTIFY (and in-process
+// appends wake them directly), with a slow fallback poll for the rare case
+// where the horizon moves without an append committing.
+//
+// It may import the eventstore port, pgx and the standard library; never HTTP
+// or the domain.
+package postgres

@@ -1,0 +1,174 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/multimedia-portal/multimedia/eventstore"
+)
+
+// broadcaster wakes every waiter at once: waiters take the current channel,
+// and wakeAll closes it and installs a new one. No wake-up is lost, because a
+// waiter takes its channel before it reads.
+type broadcaster struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func newBroadcaster() *broadcaster { return &broadcaster{ch: make(chan struct{})} }
+
+func (b *broadcaster) wait() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.ch
+}
+
+func (b *broadcaster) wakeAll() {
+	b.mu.Lock()
+	close(b.ch)
+	b.ch = make(chan struct{})
+	b.mu.Unlock()
+}
+
+// signal runs after every committed append: it wakes this process's
+// subscribers at once and asks the notifier to tell other processes.
+func (s *Store) signal() {
+	s.wake.wakeAll()
+	select {
+	case s.notify <- struct{}{}:
+	default: // a notification is already pending; it covers this append too
+	}
+}
+
+// notifier sends NOTIFY outside the appending transactions. NOTIFY inside
+// them would take Postgres's global notify lock at every commit and serialise
+// the writers; here bursts of appends collapse into one notification.
+func (s *Store) notifier(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.notify:
+		}
+		if _, err := s.pool.Exec(ctx, "SELECT pg_notify($1, '')", NotifyChannel); err != nil && ctx.Err() == nil {
+			slog.WarnContext(ctx, "event store: notify failed; subscribers elsewhere fall back to polling", "error", err)
+		}
+	}
+}
+
+// listen holds one connection in LISTEN and wakes subscribers on every
+// notification, reconnecting with backoff when the connection is lost.
+func (s *Store) listen(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := s.listenOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		slog.WarnContext(ctx, "event store: listener lost; reconnecting", "error", err, "in", backoff)
+		s.wake.wakeAll() // subscribers re-read while we are deaf
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+func (s *Store) listenOnce(ctx context.Context) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// A connection left in LISTEN must not go back to the pool.
+		_ = conn.Conn().Close(context.WithoutCancel(ctx))
+		conn.Release()
+	}()
+	if _, err := conn.Exec(ctx, "LISTEN "+NotifyChannel); err != nil {
+		return err
+	}
+	for {
+		if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+			return err
+		}
+		s.wake.wakeAll()
+	}
+}
+
+// Subscribe implements eventstore.Store. After a wake-up that finds nothing
+// (an older transaction still holds the horizon back) it looks again after
+// 1, 2, 4 … ms, up to FallbackPoll, so an event becomes visible within a few
+// milliseconds of the horizon passing it.
+func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, opts eventstore.SubscribeOptions, handle eventstore.Handler) error {
+	maxBatch := opts.MaxBatch
+	if maxBatch <= 0 {
+		maxBatch = 1000
+	}
+	pos := after
+	retry := time.Duration(0)
+	failures := 0
+	for {
+		woken := s.wake.wait()
+		events, err := s.ReadAll(ctx, pos, maxBatch)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if !errors.Is(err, eventstore.ErrUnavailable) || failures >= 5 {
+				return err
+			}
+			failures++
+			if !sleep(ctx, time.Duration(failures)*200*time.Millisecond) {
+				return ctx.Err()
+			}
+			continue
+		}
+		failures = 0
+		if len(events) > 0 {
+			if err := handle(ctx, events); err != nil {
+				return err
+			}
+			pos = events[len(events)-1].Position
+			retry = 0
+			if len(events) == maxBatch {
+				continue
+			}
+		}
+		wait := s.opts.FallbackPoll
+		if retry > 0 {
+			wait = retry
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		case <-woken:
+			timer.Stop()
+			retry = time.Millisecond
+		case <-timer.C:
+			if retry > 0 {
+				retry *= 2
+				if retry >= s.opts.FallbackPoll {
+					retry = 0
+				}
+			}
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
