@@ -1,0 +1,345 @@
+package account
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+const (
+	verifyEmail   = PurposeVerifyEmail
+	resetPassword = PurposeResetPassword
+)
+
+func TestVerify(t *testing.T) {
+	reg := registered()
+	tests := []struct {
+		name       string
+		given      []Event
+		code       string
+		now        time.Time
+		wantEvents []Event
+		wantErr    error
+	}{
+		{
+			name:  "right code",
+			given: []Event{reg, issued(verifyEmail, "123456", t0)},
+			code:  "123456", now: at(time.Minute),
+			wantEvents: []Event{verified(at(time.Minute))},
+		},
+		{
+			name:  "accepted at 29:59",
+			given: []Event{reg, issued(verifyEmail, "123456", t0)},
+			code:  "123456", now: at(29*time.Minute + 59*time.Second),
+			wantEvents: []Event{verified(at(29*time.Minute + 59*time.Second))},
+		},
+		{
+			name:  "rejected at 30:01",
+			given: []Event{reg, issued(verifyEmail, "123456", t0)},
+			code:  "123456", now: at(30*time.Minute + time.Second),
+			wantEvents: []Event{rejected(verifyEmail, RejectedExpired, at(30*time.Minute+time.Second))},
+			wantErr:    ErrCodeExpired,
+		},
+		{
+			name:  "wrong code",
+			given: []Event{reg, issued(verifyEmail, "123456", t0)},
+			code:  "654321", now: at(time.Minute),
+			wantEvents: []Event{rejected(verifyEmail, RejectedWrong, at(time.Minute))},
+			wantErr:    ErrWrongCode,
+		},
+		{
+			name:  "a new code voids the previous one",
+			given: []Event{reg, issued(verifyEmail, "111111", t0), issued(verifyEmail, "222222", at(2*time.Minute))},
+			code:  "111111", now: at(3 * time.Minute),
+			wantEvents: []Event{rejected(verifyEmail, RejectedWrong, at(3*time.Minute))},
+			wantErr:    ErrWrongCode,
+		},
+		{
+			name:  "the new code works",
+			given: []Event{reg, issued(verifyEmail, "111111", t0), issued(verifyEmail, "222222", at(2*time.Minute))},
+			code:  "222222", now: at(3 * time.Minute),
+			wantEvents: []Event{verified(at(3 * time.Minute))},
+		},
+		{
+			name:  "the new code has its own expiry",
+			given: []Event{reg, issued(verifyEmail, "111111", t0), issued(verifyEmail, "222222", at(20*time.Minute))},
+			code:  "222222", now: at(45 * time.Minute),
+			wantEvents: []Event{verified(at(45 * time.Minute))},
+		},
+		{
+			name:  "a reset code does not verify (purpose isolation)",
+			given: []Event{reg, issued(verifyEmail, "111111", t0), issued(resetPassword, "222222", t0)},
+			code:  "222222", now: at(time.Minute),
+			wantEvents: []Event{rejected(verifyEmail, RejectedWrong, at(time.Minute))},
+			wantErr:    ErrWrongCode,
+		},
+		{
+			name:  "same digits issued for reset only do not verify",
+			given: []Event{reg, VerificationCodeIssued{AccountID: testID, Purpose: verifyEmail, CodeHash: issued(resetPassword, "123456", t0).CodeHash, IssuedAt: t0, ExpiresAt: at(30 * time.Minute)}},
+			code:  "123456", now: at(time.Minute),
+			wantEvents: []Event{rejected(verifyEmail, RejectedWrong, at(time.Minute))},
+			wantErr:    ErrWrongCode,
+		},
+		{
+			name:  "4 wrong tries: the 5th is still only wrong",
+			given: cat([]Event{reg, issued(verifyEmail, "123456", t0)}, wrongTries(verifyEmail, 4, at(time.Second))),
+			code:  "000000", now: at(time.Minute),
+			wantEvents: []Event{rejected(verifyEmail, RejectedWrong, at(time.Minute))},
+			wantErr:    ErrWrongCode,
+		},
+		{
+			name:  "4 wrong tries: the right code still works",
+			given: cat([]Event{reg, issued(verifyEmail, "123456", t0)}, wrongTries(verifyEmail, 4, at(time.Second))),
+			code:  "123456", now: at(time.Minute),
+			wantEvents: []Event{verified(at(time.Minute))},
+		},
+		{
+			name:  "5 wrong tries void the code, even the right one fails",
+			given: cat([]Event{reg, issued(verifyEmail, "123456", t0)}, wrongTries(verifyEmail, 5, at(time.Second))),
+			code:  "123456", now: at(time.Minute),
+			wantEvents: []Event{rejected(verifyEmail, RejectedVoided, at(time.Minute))},
+			wantErr:    ErrCodeVoided,
+		},
+		{
+			name:  "a new code after a voided one works",
+			given: cat([]Event{reg, issued(verifyEmail, "123456", t0)}, wrongTries(verifyEmail, 5, at(time.Second)), []Event{issued(verifyEmail, "777777", at(time.Minute))}),
+			code:  "777777", now: at(2 * time.Minute),
+			wantEvents: []Event{verified(at(2 * time.Minute))},
+		},
+		{
+			name: "10 wrong tries in an hour across codes refuse even the right code",
+			given: cat([]Event{reg, issued(verifyEmail, "111111", t0)}, wrongTries(verifyEmail, 5, at(time.Second)),
+				[]Event{issued(verifyEmail, "222222", at(time.Minute))}, wrongTries(verifyEmail, 5, at(time.Minute+time.Second)),
+				[]Event{issued(verifyEmail, "333333", at(2*time.Minute))}),
+			code: "333333", now: at(3 * time.Minute),
+			wantEvents: []Event{rejected(verifyEmail, RejectedTooManyAttempts, at(3*time.Minute))},
+			wantErr:    ErrTooManyAttempts,
+		},
+		{
+			name: "10 wrong tries across purposes count together",
+			given: cat([]Event{reg, issued(verifyEmail, "111111", t0), issued(resetPassword, "222222", t0)},
+				wrongTries(resetPassword, 5, at(time.Second)), wrongTries(verifyEmail, 4, at(time.Minute)),
+				[]Event{issued(verifyEmail, "333333", at(2*time.Minute))}, wrongTries(verifyEmail, 1, at(2*time.Minute+time.Second))),
+			code: "333333", now: at(3 * time.Minute),
+			wantEvents: []Event{rejected(verifyEmail, RejectedTooManyAttempts, at(3*time.Minute))},
+			wantErr:    ErrTooManyAttempts,
+		},
+		{
+			name: "9 wrong tries in an hour: the right code works",
+			given: cat([]Event{reg, issued(verifyEmail, "111111", t0)}, wrongTries(verifyEmail, 5, at(time.Second)),
+				[]Event{issued(verifyEmail, "222222", at(time.Minute))}, wrongTries(verifyEmail, 4, at(time.Minute+time.Second))),
+			code: "222222", now: at(3 * time.Minute),
+			wantEvents: []Event{verified(at(3 * time.Minute))},
+		},
+		{
+			name: "the hourly window rolls: refused attempts do not extend it",
+			given: cat([]Event{reg, issued(verifyEmail, "111111", t0)}, wrongTries(verifyEmail, 5, at(time.Second)),
+				[]Event{issued(verifyEmail, "222222", at(time.Minute))}, wrongTries(verifyEmail, 5, at(time.Minute+time.Second)),
+				[]Event{rejected(verifyEmail, RejectedTooManyAttempts, at(30*time.Minute))},
+				[]Event{issued(verifyEmail, "333333", at(time.Hour+50*time.Minute))}),
+			code: "333333", now: at(time.Hour + 51*time.Minute),
+			wantEvents: []Event{verified(at(time.Hour + 51*time.Minute))},
+		},
+		{
+			name:    "a used code fails: already verified",
+			given:   []Event{reg, issued(verifyEmail, "123456", t0), verified(at(time.Minute))},
+			code:    "123456",
+			now:     at(2 * time.Minute),
+			wantErr: ErrAlreadyVerified,
+		},
+		{
+			name:  "no code issued",
+			given: []Event{reg},
+			code:  "123456", now: at(time.Minute),
+			wantEvents: []Event{rejected(verifyEmail, RejectedNoCode, at(time.Minute))},
+			wantErr:    ErrNoActiveCode,
+		},
+		{
+			name: "not registered", code: "123456", now: t0, wantErr: ErrNotRegistered,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := given(tt.given...).Verify(testHasher, code(tt.code), tt.now)
+			then(t, got, err, tt.wantEvents, tt.wantErr)
+		})
+	}
+}
+
+func TestCodeErrorFamilies(t *testing.T) {
+	for _, err := range []error{ErrWrongCode, ErrCodeExpired, ErrNoActiveCode, ErrMalformedCode} {
+		if !errors.Is(err, ErrInvalidCode) || errors.Is(err, ErrTooManyAttempts) {
+			t.Errorf("%v: want ErrInvalidCode family (HTTP 400)", err)
+		}
+	}
+	if !errors.Is(ErrCodeVoided, ErrTooManyAttempts) || errors.Is(ErrCodeVoided, ErrInvalidCode) {
+		t.Error("ErrCodeVoided: want ErrTooManyAttempts family (HTTP 429)")
+	}
+}
+
+func TestConfirmPasswordReset(t *testing.T) {
+	reg := registered()
+	done := func(when time.Time) PasswordResetCompleted {
+		return PasswordResetCompleted{AccountID: testID, PasswordHash: "$argon2id$new", At: when}
+	}
+	tests := []struct {
+		name       string
+		given      []Event
+		code       string
+		now        time.Time
+		wantEvents []Event
+		wantErr    error
+	}{
+		{
+			name:  "right code, unverified account",
+			given: []Event{reg, issued(resetPassword, "123456", t0)},
+			code:  "123456", now: at(time.Minute),
+			wantEvents: []Event{done(at(time.Minute))},
+		},
+		{
+			name:  "accepted at 29:59",
+			given: []Event{reg, issued(resetPassword, "123456", t0)},
+			code:  "123456", now: at(29*time.Minute + 59*time.Second),
+			wantEvents: []Event{done(at(29*time.Minute + 59*time.Second))},
+		},
+		{
+			name:  "rejected at 30:01",
+			given: []Event{reg, issued(resetPassword, "123456", t0)},
+			code:  "123456", now: at(30*time.Minute + time.Second),
+			wantEvents: []Event{rejected(resetPassword, RejectedExpired, at(30*time.Minute+time.Second))},
+			wantErr:    ErrCodeExpired,
+		},
+		{
+			name:  "a verify code does not reset (purpose isolation)",
+			given: []Event{reg, issued(verifyEmail, "111111", t0), issued(resetPassword, "222222", t0)},
+			code:  "111111", now: at(time.Minute),
+			wantEvents: []Event{rejected(resetPassword, RejectedWrong, at(time.Minute))},
+			wantErr:    ErrWrongCode,
+		},
+		{
+			name:  "only a verify code issued",
+			given: []Event{reg, issued(verifyEmail, "111111", t0)},
+			code:  "111111", now: at(time.Minute),
+			wantEvents: []Event{rejected(resetPassword, RejectedNoCode, at(time.Minute))},
+			wantErr:    ErrNoActiveCode,
+		},
+		{
+			name:  "a used code fails afterwards",
+			given: []Event{reg, issued(resetPassword, "123456", t0), done(at(time.Minute))},
+			code:  "123456", now: at(2 * time.Minute),
+			wantEvents: []Event{rejected(resetPassword, RejectedNoCode, at(2*time.Minute))},
+			wantErr:    ErrNoActiveCode,
+		},
+		{
+			name:  "a new code voids the previous one",
+			given: []Event{reg, issued(resetPassword, "111111", t0), issued(resetPassword, "222222", at(time.Minute))},
+			code:  "111111", now: at(2 * time.Minute),
+			wantEvents: []Event{rejected(resetPassword, RejectedWrong, at(2*time.Minute))},
+			wantErr:    ErrWrongCode,
+		},
+		{
+			name:  "5 wrong tries void the code",
+			given: cat([]Event{reg, issued(resetPassword, "123456", t0)}, wrongTries(resetPassword, 5, at(time.Second))),
+			code:  "123456", now: at(time.Minute),
+			wantEvents: []Event{rejected(resetPassword, RejectedVoided, at(time.Minute))},
+			wantErr:    ErrCodeVoided,
+		},
+		{
+			name: "10 wrong tries in an hour refuse the right code",
+			given: cat([]Event{reg, issued(resetPassword, "111111", t0)}, wrongTries(resetPassword, 5, at(time.Second)),
+				[]Event{issued(resetPassword, "222222", at(time.Minute))}, wrongTries(resetPassword, 5, at(time.Minute+time.Second)),
+				[]Event{issued(resetPassword, "333333", at(2*time.Minute))}),
+			code: "333333", now: at(3 * time.Minute),
+			wantEvents: []Event{rejected(resetPassword, RejectedTooManyAttempts, at(3*time.Minute))},
+			wantErr:    ErrTooManyAttempts,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := given(tt.given...).ConfirmPasswordReset(testHasher, code(tt.code), "$argon2id$new", tt.now)
+			then(t, got, err, tt.wantEvents, tt.wantErr)
+		})
+	}
+	_, err := given(reg, issued(resetPassword, "123456", t0)).ConfirmPasswordReset(testHasher, code("123456"), "", t0)
+	then(t, nil, err, nil, ErrInvalidArgument)
+}
+
+func TestRequestCode(t *testing.T) {
+	reg := registered()
+	hash := func(p Purpose) string { return testHasher.Hash(testID, p, code("999999")) }
+	want := func(p Purpose, when time.Time) []Event { return []Event{issued(p, "999999", when)} }
+	fiveIssues := []Event{reg}
+	for i := range 5 {
+		fiveIssues = append(fiveIssues, issued(verifyEmail, "111111", at(time.Duration(i)*time.Minute)))
+	}
+	tests := []struct {
+		name       string
+		given      []Event
+		purpose    Purpose
+		now        time.Time
+		wantEvents []Event
+		wantErr    error
+		wantWait   time.Duration
+	}{
+		{
+			name: "first reset code is never held back", given: []Event{reg, issued(verifyEmail, "111111", t0)},
+			purpose: resetPassword, now: at(time.Second), wantEvents: want(resetPassword, at(time.Second)),
+		},
+		{
+			name: "first verify code (none at registration) is never held back", given: []Event{reg},
+			purpose: verifyEmail, now: t0, wantEvents: want(verifyEmail, t0),
+		},
+		{
+			name: "resend within a minute is held back", given: []Event{reg, issued(verifyEmail, "111111", t0)},
+			purpose: verifyEmail, now: at(59 * time.Second), wantErr: ErrCodeThrottled, wantWait: time.Second,
+		},
+		{
+			name: "resend after a minute", given: []Event{reg, issued(verifyEmail, "111111", t0)},
+			purpose: verifyEmail, now: at(time.Minute), wantEvents: want(verifyEmail, at(time.Minute)),
+		},
+		{
+			name: "the minute is per purpose", given: []Event{reg, issued(verifyEmail, "111111", t0), issued(resetPassword, "111111", at(30*time.Second))},
+			purpose: verifyEmail, now: at(time.Minute), wantEvents: want(verifyEmail, at(time.Minute)),
+		},
+		{
+			name: "a 6th code in an hour is held back", given: fiveIssues,
+			purpose: verifyEmail, now: at(5 * time.Minute), wantErr: ErrCodeThrottled, wantWait: 55 * time.Minute,
+		},
+		{
+			name: "the hour rolls", given: fiveIssues,
+			purpose: verifyEmail, now: at(time.Hour + time.Second), wantEvents: want(verifyEmail, at(time.Hour+time.Second)),
+		},
+		{
+			name: "5 verify codes do not hold back the first reset code", given: fiveIssues,
+			purpose: resetPassword, now: at(5 * time.Minute), wantEvents: want(resetPassword, at(5*time.Minute)),
+		},
+		{
+			name: "verified account gets no verify code", given: []Event{reg, issued(verifyEmail, "111111", t0), verified(at(time.Minute))},
+			purpose: verifyEmail, now: at(time.Hour), wantErr: ErrAlreadyVerified,
+		},
+		{
+			name: "verified account gets a reset code", given: []Event{reg, issued(verifyEmail, "111111", t0), verified(at(time.Minute))},
+			purpose: resetPassword, now: at(time.Hour), wantEvents: want(resetPassword, at(time.Hour)),
+		},
+		{name: "unknown purpose", given: []Event{reg}, purpose: "login", now: t0, wantErr: ErrUnknownPurpose},
+		{name: "not registered", purpose: verifyEmail, now: t0, wantErr: ErrNotRegistered},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := given(tt.given...)
+			got, err := a.RequestCode(tt.purpose, hash(tt.purpose), tt.now)
+			then(t, got, err, tt.wantEvents, tt.wantErr)
+			if tt.wantWait > 0 {
+				var te *ThrottledError
+				if !errors.As(err, &te) || te.Wait != tt.wantWait || te.Purpose != tt.purpose {
+					t.Fatalf("error = %#v, want *ThrottledError{Wait: %s}", err, tt.wantWait)
+				}
+				if got := a.CodeRetryAfter(tt.purpose, tt.now); got != tt.wantWait {
+					t.Fatalf("CodeRetryAfter = %s, want %s", got, tt.wantWait)
+				}
+			}
+		})
+	}
+	_, err := given(reg).RequestCode(resetPassword, "123456", t0)
+	then(t, nil, err, nil, ErrInvalidArgument)
+}
