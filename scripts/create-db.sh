@@ -25,7 +25,7 @@ done
 [[ "$name" =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || die "database name '$name' must match ^[a-z_][a-z0-9_]{0,62}\$"
 
 admin=$(admin_url)
-sql() { PGCONNECT_TIMEOUT=10 psql -X -w -q -At -v ON_ERROR_STOP=1 -d "$admin" -c "$1"; }
+sql() { PGOPTIONS="-c client_min_messages=warning" PGCONNECT_TIMEOUT=10 psql -X -w -q -At -v ON_ERROR_STOP=1 -d "$admin" -c "$1"; }
 exists() { [ "$(sql "select 1 from pg_database where datname = '$name'")" = 1 ]; }
 
 if [ -n "$fresh" ]; then

@@ -10,6 +10,6 @@ name=$1
 [[ "$name" =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || die "database name '$name' must match ^[a-z_][a-z0-9_]{0,62}\$"
 case "$name" in postgres | template0 | template1) die "refusing to drop $name" ;; esac
 
-PGCONNECT_TIMEOUT=10 psql -X -w -q -At -v ON_ERROR_STOP=1 -d "$(admin_url)" \
+PGOPTIONS="-c client_min_messages=warning" PGCONNECT_TIMEOUT=10 psql -X -w -q -At -v ON_ERROR_STOP=1 -d "$(admin_url)" \
 	-c "drop database if exists \"$name\" with (force)" >&2
 log "dropped database $name (if it existed)"
