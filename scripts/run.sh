@@ -32,6 +32,7 @@ mailpit_port=${mailpit_port##*:}
 
 [ $# -gt 0 ] || set -- serve
 echo "Open http://localhost:$port/healthz ... Mailpit: http://localhost:$mailpit_port" >&2
+log "note: a go-installed Mailpit lacks its web UI assets; read mail at http://localhost:$mailpit_port/api/v1/messages"
 log "DATABASE_URL=$(printf '%s' "$DATABASE_URL" | sed -E 's#(://[^:/@]*):[^@/]*@#\1:***@#') SMTP_ADDR=$SMTP_ADDR HTTP_ADDR=$HTTP_ADDR"
 cd "$ROOT"
 exec go run ./cmd/multimedia "$@"
