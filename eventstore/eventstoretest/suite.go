@@ -212,6 +212,7 @@ func testReappend(t *testing.T, sub Subject) {
 	if got, want := len(readStream(t, s, name)), 3; got != want {
 		t.Fatalf("events after re-append: got %d, want %d", got, want)
 	}
+	waitForHead(t, s, first.Position)
 	head, err := s.Head(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -316,16 +317,41 @@ func jsonEqual(a, b json.RawMessage) bool {
 	return string(xa) == string(ya)
 }
 
+// waitForHead waits until ReadAll can see pos. A store may publish events a
+// little after their append returns (the Postgres adapter waits for older
+// transactions to end, so that readers never skip one), but not much later.
+func waitForHead(t *testing.T, s eventstore.Store, pos eventstore.Position) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		head, err := s.Head(ctxT(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !head.Less(pos) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("head is %v 10 s after an append at %v", head, pos)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func testReadAllPages(t *testing.T, sub Subject) {
 	s, ctx := sub.Store, ctxT(t)
 	var want []eventstore.EventData
+	var last eventstore.AppendResult
 	for i := range 5 {
 		batch := events(i + 1)
 		want = append(want, batch...)
-		if _, err := s.Append(ctx, stream(t), eventstore.NoStream, batch...); err != nil {
+		res, err := s.Append(ctx, stream(t), eventstore.NoStream, batch...)
+		if err != nil {
 			t.Fatal(err)
 		}
+		last = res
 	}
+	waitForHead(t, s, last.Position)
 	var got []eventstore.RecordedEvent
 	pos := eventstore.Start
 	for {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -130,6 +131,9 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, opts e
 		}
 		failures = 0
 		if len(events) > 0 {
+			if err := checkOrder(pos, events); err != nil {
+				return err
+			}
 			if err := handle(ctx, events); err != nil {
 				return err
 			}
@@ -171,4 +175,17 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// checkOrder refuses to deliver a batch that is not strictly after pos and
+// strictly increasing: a reordering must fail loudly, never pass silently.
+func checkOrder(pos eventstore.Position, events []eventstore.RecordedEvent) error {
+	for _, e := range events {
+		if !pos.Less(e.Position) {
+			return &eventstore.Error{Code: eventstore.ErrorCodeUnavailable,
+				Message: fmt.Sprintf("subscription read %v after %v: refusing to deliver out of order", e.Position, pos)}
+		}
+		pos = e.Position
+	}
+	return nil
 }

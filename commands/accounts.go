@@ -1,0 +1,104 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/mail"
+)
+
+// AccountsConfig wires the account command handlers.
+type AccountsConfig struct {
+	Store     eventstore.Store
+	Passwords PasswordHasher
+	Codes     *account.CodeHasher
+	// Mailer should not block (a *mail.Outbox): mail leaves off the request
+	// path, so response times do not reveal whether an address exists.
+	Mailer   mail.Mailer
+	Sessions SessionStore
+	// Policy holds the domain's limits; zero means account.DefaultPolicy().
+	Policy account.Policy
+	// SessionTTL is how long a login lasts (default 30 days).
+	SessionTTL time.Duration
+	// MaxRetries bounds the reloads after a concurrent change (default 5).
+	MaxRetries int
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Validate reports every missing dependency and bad setting at once.
+func (c AccountsConfig) Validate() error {
+	var problems []error
+	if c.Store == nil {
+		problems = append(problems, errors.New("accounts: Store is nil"))
+	}
+	if c.Passwords == nil {
+		problems = append(problems, errors.New("accounts: Passwords is nil"))
+	}
+	if c.Codes == nil {
+		problems = append(problems, errors.New("accounts: Codes is nil"))
+	}
+	if c.Mailer == nil {
+		problems = append(problems, errors.New("accounts: Mailer is nil"))
+	}
+	if c.Sessions == nil {
+		problems = append(problems, errors.New("accounts: Sessions is nil"))
+	}
+	if c.Policy != (account.Policy{}) {
+		if err := c.Policy.Validate(); err != nil {
+			problems = append(problems, fmt.Errorf("accounts: %w", err))
+		}
+	}
+	if c.SessionTTL < 0 || c.MaxRetries < 0 {
+		problems = append(problems, errors.New("accounts: SessionTTL and MaxRetries must not be negative"))
+	}
+	return errors.Join(problems...)
+}
+
+// Accounts holds the handlers of every account command (one file each).
+type Accounts struct {
+	store      eventstore.Store
+	passwords  PasswordHasher
+	codes      *account.CodeHasher
+	mailer     mail.Mailer
+	sessions   SessionStore
+	policy     account.Policy
+	sessionTTL time.Duration
+	maxRetries int
+	now        func() time.Time
+}
+
+// NewAccounts validates cfg and returns the handlers.
+func NewAccounts(cfg AccountsConfig) (*Accounts, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Policy == (account.Policy{}) {
+		cfg.Policy = account.DefaultPolicy()
+	}
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = 30 * 24 * time.Hour
+	}
+	if cfg.MaxRetries == 0 {
+		cfg.MaxRetries = 5
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Accounts{
+		store: cfg.Store, passwords: cfg.Passwords, codes: cfg.Codes, mailer: cfg.Mailer,
+		sessions: cfg.Sessions, policy: cfg.Policy, sessionTTL: cfg.SessionTTL,
+		maxRetries: cfg.MaxRetries, now: cfg.Now,
+	}, nil
+}
+
+// Result is what a command that appended events reports.
+type Result struct {
+	AccountID string
+	// Position is the global position of the last event appended; zero when
+	// the command appended nothing. Queries can wait for it (consistent_with).
+	Position eventstore.Position
+}

@@ -1,0 +1,13 @@
+// Package commands runs the portal's commands: one handler per command, each
+// in its own file (register.go, verify.go, login.go, ...). A handler loads
+// the aggregate from its stream, lets the domain decide, and appends the
+// resulting events with the expected version, retrying a bounded number of
+// times when another writer got there first.
+//
+// Every event gets metadata: its id, the correlation and causation ids of the
+// request, the actor (an account id or "anonymous") and the client IP.
+//
+// It may import the domain, the event store port, the mail port and the
+// standard library. Adapters (Postgres, SMTP, argon2) come in through the
+// interfaces in ports.go.
+package commands

@@ -1,0 +1,113 @@
+package commands
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/multimedia-portal/multimedia/domain/account"
+)
+
+// Login is "log in" with an address and a password.
+type Login struct {
+	Email    string
+	Password string
+	Meta     Meta
+}
+
+// LoginResult carries the new bearer token. The token is shown once, here;
+// only its SHA-256 is stored.
+type LoginResult struct {
+	Token     string
+	SessionID string
+	ExpiresAt time.Time
+	Result
+}
+
+// Login checks the password and opens a session. An unknown address costs
+// the same as a wrong password (a dummy hash is checked) and gives the same
+// error. After repeated failures the account asks for growing delays; such
+// attempts are refused before the password is checked.
+// Errors: account.ErrInvalidCredentials, *account.RetryAfterError
+// (ErrLoginDelayed), ErrUnavailable, ErrConflict.
+func (h *Accounts) Login(ctx context.Context, cmd Login) (LoginResult, error) {
+	if len(cmd.Password) > account.MaxPasswordBytes {
+		return LoginResult{}, account.ErrInvalidCredentials
+	}
+	email, err := account.NormaliseEmail(cmd.Email)
+	if err != nil {
+		h.passwords.DummyVerify(cmd.Password)
+		return LoginResult{}, account.ErrInvalidCredentials
+	}
+	a, err := h.lookup(ctx, email)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	if a == nil {
+		h.passwords.DummyVerify(cmd.Password)
+		return LoginResult{}, account.ErrInvalidCredentials
+	}
+	if wait := a.LoginRetryAfter(h.now()); wait > 0 {
+		return LoginResult{}, &account.RetryAfterError{Wait: wait}
+	}
+	checkedHash := a.PasswordHash()
+	ok, needsRehash, err := h.passwords.Verify(cmd.Password, checkedHash)
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("verify password: %w", err)
+	}
+	var rehash string
+	if ok && needsRehash {
+		if rehash, err = h.passwords.Hash(cmd.Password); err != nil {
+			return LoginResult{}, fmt.Errorf("rehash password: %w", err)
+		}
+	}
+	sessionID := uuid.NewString()
+	var opened time.Time
+	pos, err := h.update(ctx, a.ID(), cmd.Meta, func(a *account.Account, now time.Time) ([]account.Event, error) {
+		opened = now
+		// The password was checked against this hash; if a reset changed it
+		// meanwhile, the check no longer counts.
+		okNow := ok && a.PasswordHash() == checkedHash
+		events, err := a.Login(okNow, sessionID, now)
+		if err != nil || rehash == "" {
+			return events, err
+		}
+		more, err := a.RehashPassword(rehash, now)
+		return append(events, more...), err
+	})
+	if err != nil {
+		return LoginResult{}, err
+	}
+	token, tokenHash, err := newToken()
+	if err != nil {
+		return LoginResult{}, err
+	}
+	sess := Session{ID: sessionID, AccountID: a.ID(), TokenHash: tokenHash, CreatedAt: opened, ExpiresAt: opened.Add(h.sessionTTL)}
+	if err := h.sessions.Create(ctx, sess); err != nil {
+		return LoginResult{}, err
+	}
+	return LoginResult{Token: token, SessionID: sessionID, ExpiresAt: sess.ExpiresAt,
+		Result: Result{AccountID: a.ID(), Position: pos}}, nil
+}
+
+// newToken draws a 256-bit bearer token and its SHA-256.
+func newToken() (string, []byte, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", nil, fmt.Errorf("draw session token: %w", err)
+	}
+	token := base64.RawURLEncoding.EncodeToString(b[:])
+	return token, HashToken(token), nil
+}
+
+// HashToken is how a bearer token is looked up: its SHA-256. Tokens carry
+// 256 random bits, so a fast hash is enough (nothing to brute-force).
+func HashToken(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}

@@ -1,0 +1,61 @@
+package commands
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/eventstore"
+)
+
+// Anonymous is the actor of commands run without a session.
+const Anonymous = "anonymous"
+
+// Meta says who runs a command and from where; it goes into the metadata of
+// every event the command appends.
+type Meta struct {
+	// CorrelationID ties together everything one request caused.
+	CorrelationID string
+	// CausationID is what directly caused the command (the request id).
+	CausationID string
+	// Actor is the account id, or Anonymous.
+	Actor    string
+	ClientIP string
+}
+
+func (m Meta) actor() string {
+	if m.Actor == "" {
+		return Anonymous
+	}
+	return m.Actor
+}
+
+// toEventData encodes domain events for the store, stamping each with meta.
+func toEventData(events []account.Event, meta Meta, now time.Time) ([]eventstore.EventData, error) {
+	out := make([]eventstore.EventData, 0, len(events))
+	for _, e := range events {
+		typ, data, err := account.Encode(e)
+		if err != nil {
+			return nil, err
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			return nil, err
+		}
+		md, err := json.Marshal(eventstore.Metadata{
+			EventID:       id.String(),
+			CorrelationID: meta.CorrelationID,
+			CausationID:   meta.CausationID,
+			Actor:         meta.actor(),
+			ClientIP:      meta.ClientIP,
+			OccurredAt:    now.UTC(),
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, eventstore.EventData{ID: id, Type: typ, Data: data, Metadata: md})
+	}
+	return out, nil
+}

@@ -1,0 +1,66 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/multimedia-portal/multimedia/domain/account"
+)
+
+// ConfirmPasswordReset is "Create a new password" with the emailed code.
+type ConfirmPasswordReset struct {
+	Email       string
+	Code        string
+	NewPassword string
+	Meta        Meta
+}
+
+// ConfirmPasswordReset sets the new password when the reset code is right,
+// ends every session of the account and mails a notice. The password rule
+// is checked first (it is public); an unknown address answers like a wrong
+// code, after the same hashing work.
+// Errors: *account.PasswordPolicyError, the code errors of VerifyEmail,
+// ErrUnavailable, ErrConflict.
+func (h *Accounts) ConfirmPasswordReset(ctx context.Context, cmd ConfirmPasswordReset) (Result, error) {
+	code, err := account.ParseCode(cmd.Code)
+	if err != nil {
+		return Result{}, err
+	}
+	email, err := account.NormaliseEmail(cmd.Email)
+	if err != nil {
+		return Result{}, account.ErrWrongCode
+	}
+	if err := account.CheckPassword(cmd.NewPassword, email); err != nil {
+		return Result{}, err
+	}
+	newHash, err := h.passwords.Hash(cmd.NewPassword)
+	if err != nil {
+		return Result{}, fmt.Errorf("hash password: %w", err)
+	}
+	a, err := h.lookup(ctx, email)
+	if err != nil {
+		return Result{}, err
+	}
+	if a == nil {
+		return Result{}, account.ErrWrongCode
+	}
+	var at time.Time
+	pos, err := h.update(ctx, a.ID(), cmd.Meta, func(a *account.Account, now time.Time) ([]account.Event, error) {
+		at = now
+		return a.ConfirmPasswordReset(h.codes, code, newHash, now)
+	})
+	if err != nil {
+		return Result{AccountID: a.ID(), Position: pos}, err
+	}
+	// The reset is recorded; now no old session may survive it. If this
+	// fails the caller gets an error and retrying is safe: the code is spent,
+	// but DeleteAccount runs again on the next reset or logout.
+	if err := h.sessions.DeleteAccount(ctx, a.ID()); err != nil {
+		slog.ErrorContext(ctx, "password reset: could not end sessions", "account_id", a.ID(), "error", err)
+		return Result{AccountID: a.ID(), Position: pos}, err
+	}
+	_ = h.send(ctx, passwordChangedMail(email, at))
+	return Result{AccountID: a.ID(), Position: pos}, nil
+}

@@ -1,0 +1,35 @@
+package commands
+
+import (
+	"context"
+	"time"
+)
+
+// PasswordHasher hashes and checks passwords (argon2id in auth/password).
+type PasswordHasher interface {
+	// Hash returns an encoded hash that carries its own parameters.
+	Hash(pw string) (string, error)
+	// Verify checks pw against encoded; needsRehash asks for a stronger hash.
+	Verify(pw, encoded string) (ok, needsRehash bool, err error)
+	// DummyVerify costs what Verify costs, for addresses that have no account.
+	DummyVerify(pw string)
+}
+
+// Session is one login. The bearer token is never stored, only its SHA-256.
+type Session struct {
+	ID        string
+	AccountID string
+	TokenHash []byte
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// SessionStore keeps active sessions (Postgres in package sessions).
+// Every method returns an error wrapping ErrUnavailable when the store fails.
+type SessionStore interface {
+	Create(ctx context.Context, s Session) error
+	// Find returns the unexpired session of tokenHash or ErrUnauthenticated.
+	Find(ctx context.Context, tokenHash []byte, now time.Time) (Session, error)
+	Delete(ctx context.Context, tokenHash []byte) error
+	DeleteAccount(ctx context.Context, accountID string) error
+}

@@ -1,0 +1,111 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/eventstore"
+)
+
+// Register is the command behind "Create an account".
+type Register struct {
+	Email      string
+	Password   string
+	Newsletter bool
+	Meta       Meta
+}
+
+// Register creates an account and mails its first verification code.
+//
+// The address is claimed first (stream email-<hash>, expected version "no
+// stream"), so two registrations of one address cannot both win. An address
+// already taken gives the same nil error and a zero Result, so that callers
+// cannot tell (no enumeration); its owner gets a notice instead. A claim
+// left without an account by a crash between the two appends is completed
+// by the next registration of that address.
+//
+// Errors: *account.EmailError (ErrInvalidEmail), *account.PasswordPolicyError
+// (ErrWeakPassword), ErrUnavailable, ErrConflict.
+func (h *Accounts) Register(ctx context.Context, cmd Register) (Result, error) {
+	email, err := account.NormaliseEmail(cmd.Email)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := account.CheckPassword(cmd.Password, email); err != nil {
+		return Result{}, err
+	}
+	// Hash before we know whether the address is free, so both paths cost the same.
+	pwHash, err := h.passwords.Hash(cmd.Password)
+	if err != nil {
+		return Result{}, fmt.Errorf("hash password: %w", err)
+	}
+	accountID, taken, err := h.claimEmail(ctx, email, cmd.Meta)
+	if err != nil {
+		return Result{}, err
+	}
+	if taken {
+		_ = h.send(ctx, alreadyRegisteredMail(email))
+		return Result{}, nil
+	}
+	var code account.Code
+	pos, err := h.update(ctx, accountID, cmd.Meta, func(a *account.Account, now time.Time) ([]account.Event, error) {
+		if a.Registered() {
+			return nil, account.ErrAlreadyRegistered
+		}
+		code, err = account.NewCode()
+		if err != nil {
+			return nil, err
+		}
+		codeHash := h.codes.Hash(accountID, account.PurposeVerifyEmail, code)
+		return a.Register(accountID, email, pwHash, cmd.Newsletter, codeHash, now)
+	})
+	if errors.Is(err, account.ErrAlreadyRegistered) {
+		// A concurrent registration completed the same stale claim.
+		return Result{}, nil
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	_ = h.send(ctx, codeMail(email, account.PurposeVerifyEmail, code, h.policy.CodeTTL))
+	return Result{AccountID: accountID, Position: pos}, nil
+}
+
+// claimEmail claims email for a new account id. It returns the id to
+// register under and whether the address already belongs to a registered
+// account.
+func (h *Accounts) claimEmail(ctx context.Context, email account.Email, meta Meta) (string, bool, error) {
+	accountID := uuid.NewString()
+	claim, err := account.EmailClaimFromHistory(nil).Claim(accountID, h.now())
+	if err != nil {
+		return "", false, err
+	}
+	data, err := toEventData(claim, meta, h.now())
+	if err != nil {
+		return "", false, err
+	}
+	_, err = h.store.Append(ctx, email.StreamID(), eventstore.NoStream, data...)
+	if err == nil {
+		return accountID, false, nil
+	}
+	if !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+		return "", false, fmt.Errorf("claim email: %w: %w", ErrUnavailable, err)
+	}
+	existing, err := h.loadClaim(ctx, email)
+	if err != nil {
+		return "", false, err
+	}
+	owner := existing.ClaimedBy()
+	if owner == "" {
+		return "", false, fmt.Errorf("email stream without a claim: %w", ErrConflict)
+	}
+	a, err := h.loadAccount(ctx, owner)
+	if err != nil {
+		return "", false, err
+	}
+	return owner, a.Registered(), nil
+}

@@ -1,0 +1,9 @@
+// Package httpapi is the HTTP face of the service: a gorilla/mux router, the
+// request and response types, bearer-token authentication, per-IP rate
+// limits, the one table that maps errors to HTTP statuses, health and
+// metrics endpoints, and the OpenAPI document served at /openapi.yaml.
+//
+// It may import commands (to run them), projections (their query side), the
+// domain's error values and the platform packages; never an adapter such as
+// eventstore/postgres directly.
+package httpapi

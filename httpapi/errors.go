@@ -1,0 +1,112 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/multimedia-portal/multimedia/commands"
+	"github.com/multimedia-portal/multimedia/domain/account"
+)
+
+// Error is an HTTP-level failure with its status and stable code. Handlers
+// return it for request problems; domain and command errors are mapped by
+// errorTable instead.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+	Details map[string]any
+	// RetryAfter, when set, becomes the Retry-After header.
+	RetryAfter time.Duration
+}
+
+func (e *Error) Error() string { return e.Message }
+
+func badRequest(code, message string, details map[string]any) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: code, Message: message, Details: details}
+}
+
+// errorTable maps the errors of the layers below to a status and a code, in
+// one place. The first entry that matches with errors.Is wins.
+var errorTable = []struct {
+	err    error
+	status int
+	code   string
+}{
+	{account.ErrWeakPassword, http.StatusUnprocessableEntity, "weak_password"},
+	{account.ErrInvalidEmail, http.StatusBadRequest, "invalid_email"},
+	{account.ErrTooManyAttempts, http.StatusTooManyRequests, "too_many_attempts"},
+	{account.ErrInvalidCode, http.StatusBadRequest, "invalid_code"},
+	{account.ErrInvalidCredentials, http.StatusUnauthorized, "invalid_credentials"},
+	{account.ErrLoginDelayed, http.StatusTooManyRequests, "login_delayed"},
+	{account.ErrNotVerified, http.StatusForbidden, "account_not_verified"},
+	{commands.ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated"},
+	{commands.ErrConflict, http.StatusConflict, "conflict"},
+	{commands.ErrNotFound, http.StatusNotFound, "not_found"},
+	{account.ErrInvalidArgument, http.StatusBadRequest, "invalid_argument"},
+}
+
+type errorBody struct {
+	Error errorPayload `json:"error"`
+}
+
+type errorPayload struct {
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Details map[string]any `json:"details,omitempty"`
+}
+
+// writeError answers with DESIGN.md's error shape. Unknown errors become 500
+// with a generic message; the real error goes to the log only.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var he *Error
+	if !errors.As(err, &he) {
+		he = s.mapError(err)
+	}
+	if he.Status >= 500 {
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	}
+	if he.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((he.RetryAfter+time.Second-1)/time.Second)))
+	}
+	writeJSON(w, he.Status, errorBody{Error: errorPayload{Code: he.Code, Message: he.Message, Details: he.Details}})
+}
+
+func (s *Server) mapError(err error) *Error {
+	var retry interface{ RetryAfterDuration() time.Duration }
+	for _, row := range errorTable {
+		if errors.Is(err, row.err) {
+			e := &Error{Status: row.status, Code: row.code, Message: err.Error()}
+			if errors.As(err, &retry) {
+				e.RetryAfter = retry.RetryAfterDuration()
+			}
+			var pe *account.PasswordPolicyError
+			if errors.As(err, &pe) {
+				e.Message = "the password does not meet the password rule"
+				rules := make([]map[string]string, 0, len(pe.Violations))
+				for _, v := range pe.Violations {
+					rules = append(rules, map[string]string{"code": string(v.Code), "message": v.Message})
+				}
+				e.Details = map[string]any{"field": "password", "violations": rules}
+			}
+			return e
+		}
+	}
+	if errors.Is(err, commands.ErrUnavailable) {
+		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the service is temporarily unavailable; try again"}
+	}
+	return &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		slog.Debug("write response", "error", err)
+	}
+}
