@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/multimedia-portal/multimedia/domain/account"
@@ -19,7 +20,7 @@ type VerifyEmail struct {
 // An unknown address answers exactly like a wrong code.
 // Errors: account.ErrWrongCode, ErrCodeExpired, ErrNoActiveCode,
 // ErrMalformedCode (all ErrInvalidCode), ErrTooManyAttempts (and
-// ErrCodeVoided), ErrAlreadyVerified, ErrUnavailable, ErrConflict.
+// ErrCodeVoided), ErrUnavailable, ErrConflict.
 func (h *Accounts) VerifyEmail(ctx context.Context, cmd VerifyEmail) (Result, error) {
 	code, err := account.ParseCode(cmd.Code)
 	if err != nil {
@@ -39,5 +40,10 @@ func (h *Accounts) VerifyEmail(ctx context.Context, cmd VerifyEmail) (Result, er
 	pos, err := h.update(ctx, a.ID(), cmd.Meta, func(a *account.Account, now time.Time) ([]account.Event, error) {
 		return a.Verify(h.codes, code, now)
 	})
+	if errors.Is(err, account.ErrAlreadyVerified) {
+		// Saying "already verified" would tell anyone that the address has
+		// an account; a verified account has no code to accept.
+		return Result{}, account.ErrWrongCode
+	}
 	return Result{AccountID: a.ID(), Position: pos}, err
 }

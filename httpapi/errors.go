@@ -77,12 +77,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *Server) mapError(err error) *Error {
-	var retry interface{ RetryAfterDuration() time.Duration }
 	for _, row := range errorTable {
 		if errors.Is(err, row.err) {
 			e := &Error{Status: row.status, Code: row.code, Message: err.Error()}
-			if errors.As(err, &retry) {
-				e.RetryAfter = retry.RetryAfterDuration()
+			var delayed *account.RetryAfterError
+			if errors.As(err, &delayed) {
+				e.RetryAfter = delayed.Wait
 			}
 			var pe *account.PasswordPolicyError
 			if errors.As(err, &pe) {

@@ -67,6 +67,9 @@ var envVar = map[string]string{
 	"shutdown-timeout":    "SHUTDOWN_TIMEOUT",
 }
 
+// flagHelp is returned by ParseConfig when -h asked for the flags.
+var flagHelp = errors.New("help requested")
+
 // DefaultDatabaseURL is the local development database `make run` creates.
 const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/multimedia?sslmode=disable"
 
@@ -100,6 +103,9 @@ func ParseConfig(name string, args []string, getenv func(string) string, stderr 
 	str(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	str(&shutdown, "shutdown-timeout", "15s", "grace period for in-flight requests on SIGTERM")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, nil, flagHelp
+		}
 		return c, nil, err
 	}
 	var problems []error

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"strings"
 	"sync"
+	"unicode"
 )
 
 // commonPasswordsText is the list of common and breached passwords refused by
@@ -30,10 +31,21 @@ var commonPasswords = sync.OnceValue(func() map[string]struct{} {
 	return set
 })
 
-// IsCommonPassword reports whether pw (case-insensitively) is on the embedded
-// list of common and breached passwords.
+// IsCommonPassword reports whether pw, case-insensitively, is on the embedded
+// list of common and breached passwords, or is such a password dressed up
+// with leading or trailing digits and symbols ("Password123!" is
+// "password"): the composition rules alone push people to exactly that.
 func IsCommonPassword(pw string) bool {
-	_, ok := commonPasswords()[strings.ToLower(pw)]
+	set := commonPasswords()
+	lower := strings.ToLower(pw)
+	if _, ok := set[lower]; ok {
+		return true
+	}
+	core := strings.TrimFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) })
+	if len(core) < 4 || core == lower {
+		return false
+	}
+	_, ok := set[core]
 	return ok
 }
 

@@ -40,7 +40,8 @@ func TestCheckPassword(t *testing.T) {
 		{"contains local part", "My-Jane.Doe-Pw1", jane, []string{PasswordContainsEmail}},
 		{"short local part ignored", "Al-Blue-Kettle-4", al, nil},
 		{"no email known", "My-Jane.Doe-Pw1", Email{}, nil},
-		{"not on the list", "Password1234!", jane, nil},
+		{"not on the list", "Tulip-Harbour-93", jane, nil},
+		{"listed word dressed up with digits and symbols", "Password1234!", jane, []string{"common_password"}},
 		{"common password alone", "P030710p$e4O", jane, []string{PasswordCommon}},
 		{"common, mixed case", "Nick1234-REM936", jane, []string{PasswordCommon}},
 		{"common short one", "Baseball1", jane, []string{PasswordTooShort, PasswordMissingSymbol, PasswordCommon}},
@@ -90,5 +91,21 @@ func TestCommonPasswordList(t *testing.T) {
 	// A long list entry passes every other rule only by being on the list.
 	if err := CheckPassword("1qaz2wsx3edc", Email{}); err == nil {
 		t.Fatal("a listed password was accepted")
+	}
+}
+
+func TestIsCommonPasswordSeesThroughDecoration(t *testing.T) {
+	for _, c := range []struct {
+		pw   string
+		want bool
+	}{
+		{"Password123!", true},
+		{"!!Dragon2024", true},
+		{"Correct-Horse-42-Battery", false},
+		{"Zx7!", false},
+	} {
+		if got := IsCommonPassword(c.pw); got != c.want {
+			t.Errorf("IsCommonPassword(%q) = %v, want %v", c.pw, got, c.want)
+		}
 	}
 }

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/multimedia-portal/multimedia/auth/password"
+	"github.com/multimedia-portal/multimedia/commands"
+	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/httpapi"
+	"github.com/multimedia-portal/multimedia/mail"
+	"github.com/multimedia-portal/multimedia/mail/smtp"
+	"github.com/multimedia-portal/multimedia/migrations"
+	"github.com/multimedia-portal/multimedia/sessions"
+)
+
+func init() {
+	subcommands["serve"] = subcommand{
+		summary: "serve the HTTP API, run the projectors and send mail (default)",
+		run:     func(ctx context.Context, m *Main, _ []string) error { return m.serve(ctx) },
+	}
+}
+
+// serve runs until ctx ends (SIGINT/SIGTERM), then stops taking requests,
+// lets in-flight ones finish within SHUTDOWN_TIMEOUT and drains the mail
+// queue.
+func (m *Main) serve(ctx context.Context) error {
+	cfg := m.Config
+	pool, err := m.openPool(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	// Background work stops after the HTTP server has drained.
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
+	store, closeStore, err := m.openStore(bgCtx, pool)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+
+	key, err := m.secretKey(ctx, pool)
+	if err != nil {
+		return err
+	}
+	codes, err := account.NewCodeHasher(key)
+	if err != nil {
+		return fmt.Errorf("SECRET_KEY: %w", err)
+	}
+	smtpMailer, err := smtp.New(smtp.Config{Addr: cfg.SMTPAddr, From: cfg.MailFrom})
+	if err != nil {
+		return err
+	}
+	outbox := mail.NewOutbox(smtpMailer, mail.OutboxConfig{Logger: m.Logger})
+	outboxDone := make(chan error, 1)
+	go func() { outboxDone <- outbox.Run(bgCtx) }()
+
+	policy := account.DefaultPolicy()
+	policy.CodeTTL = cfg.CodeTTL
+	sessionStore := sessions.New(pool)
+	accounts, err := commands.NewAccounts(commands.AccountsConfig{
+		Store: store, Passwords: password.Hasher{}, Codes: codes, Mailer: outbox,
+		Sessions: sessionStore, Policy: policy,
+	})
+	if err != nil {
+		return err
+	}
+	go expireSessions(bgCtx, m, sessionStore)
+
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	server, err := httpapi.New(httpapi.Config{
+		Accounts:           accounts,
+		ConsistencyTimeout: cfg.ConsistencyTimeout,
+		Checks: []httpapi.Check{
+			{Name: "database", Check: func(ctx context.Context) error { return pool.Ping(ctx) }},
+			{Name: "migrations", Check: func(ctx context.Context) error { return migrations.Check(ctx, pool) }},
+		},
+		AdminToken:     cfg.AdminToken,
+		AuditorToken:   cfg.AuditorToken,
+		RateLimit:      httpapi.RateLimit(cfg.rateLimit),
+		TrustedProxies: cfg.trustedProxies,
+		Registry:       registry,
+		Logger:         m.Logger,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln := m.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+		}
+	}
+	httpServer := &http.Server{
+		Handler:           server,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	served := make(chan error, 1)
+	go func() { served <- httpServer.Serve(ln) }()
+	m.Logger.Info("serving", "addr", "http://"+ln.Addr().String(), "event_store", cfg.EventStore, "smtp", cfg.SMTPAddr)
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	m.Logger.Info("shutting down", "grace", cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := httpServer.Shutdown(shutdownCtx); err != nil {
+		m.Logger.Warn("in-flight requests cut off at shutdown", "error", err)
+	}
+	stopBackground()
+	if err := <-outboxDone; err != nil {
+		m.Logger.Warn("mail queue not fully drained", "error", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	m.Logger.Info("stopped")
+	return nil
+}
+
+// expireSessions deletes expired sessions every few minutes.
+func expireSessions(ctx context.Context, m *Main, store *sessions.Store) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := store.DeleteExpired(ctx, time.Now()); err != nil {
+				m.Logger.Warn("expire sessions", "error", err)
+			} else if n > 0 {
+				m.Logger.Info("expired sessions deleted", "count", n)
+			}
+		}
+	}
+}

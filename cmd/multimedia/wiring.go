@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/eventstore/postgres"
+	"github.com/multimedia-portal/multimedia/migrations"
+)
+
+// openPool connects to DATABASE_URL and, when migrate is set, applies the
+// migrations. The caller closes the pool.
+func (m *Main) openPool(ctx context.Context, migrate bool) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(m.Config.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if cfg.MaxConns < 16 {
+		cfg.MaxConns = 16
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to the database at %s@%s:%d/%s: %w", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
+	}
+	if migrate {
+		applied, err := migrations.Up(ctx, pool)
+		if err != nil {
+			pool.Close()
+			return nil, err
+		}
+		if len(applied) > 0 {
+			m.Logger.Info("migrations applied", "versions", applied)
+		}
+	}
+	return pool, nil
+}
+
+// openStore returns the configured event store and a function that stops it.
+func (m *Main) openStore(ctx context.Context, pool *pgxpool.Pool) (eventstore.Store, func(), error) {
+	if m.Config.EventStore != "postgres" {
+		return nil, nil, errors.New("EVENT_STORE: the EventStoreDB adapter is not built yet; use postgres")
+	}
+	s := postgres.New(ctx, pool, postgres.Options{})
+	return s, s.Close, nil
+}
+
+// secretKey returns SECRET_KEY, or the key generated once and kept in the
+// settings table so that every instance hashes codes alike.
+func (m *Main) secretKey(ctx context.Context, pool *pgxpool.Pool) ([]byte, error) {
+	if m.Config.SecretKey != "" {
+		return []byte(m.Config.SecretKey), nil
+	}
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	var key []byte
+	err := pool.QueryRow(ctx, `WITH ins AS (
+  INSERT INTO settings (name, value) VALUES ('code_hmac_key', $1) ON CONFLICT (name) DO NOTHING RETURNING value)
+SELECT value FROM ins UNION ALL SELECT value FROM settings WHERE name = 'code_hmac_key' LIMIT 1`, fresh).Scan(&key)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && len(key) < 32) {
+		return nil, errors.New("settings: code_hmac_key is missing or short")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load the code key from settings: %w", err)
+	}
+	return key, nil
+}

@@ -1,0 +1,281 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/multimedia-portal/multimedia/commands"
+	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/eventstore"
+)
+
+// The same reply for every outcome of the public code-sending endpoints, so
+// that nobody can learn whether an address has an account.
+var (
+	registerAccepted = map[string]string{"status": "accepted",
+		"message": "If this address can be registered, a verification code is on its way. It expires in 30 minutes."}
+	codeAccepted = map[string]string{"status": "accepted",
+		"message": "If this address has an account that needs a code, a new code is on its way. It expires in 30 minutes."}
+)
+
+type registerRequest struct {
+	Email      string `json:"email" required:"true"`
+	Password   string `json:"password" required:"true"`
+	Newsletter bool   `json:"newsletter"`
+}
+
+func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
+	var req registerRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if len(req.Password) > account.MaxPasswordBytes {
+		s.writeError(w, r, badRequest("password_too_long", "field \"password\" is over 1024 bytes", map[string]any{"field": "password"}))
+		return
+	}
+	_, err := s.cfg.Accounts.Register(r.Context(), commands.Register{
+		Email: req.Email, Password: req.Password, Newsletter: req.Newsletter, Meta: requestMeta(r)})
+	if err != nil {
+		s.writeError(w, r, fieldError(err, "email"))
+		return
+	}
+	writeJSON(w, http.StatusAccepted, registerAccepted)
+}
+
+type emailRequest struct {
+	Email string `json:"email" required:"true"`
+}
+
+func (s *Server) handleResendCode(w http.ResponseWriter, r *http.Request) {
+	s.requestCode(w, r, s.cfg.Accounts.RequestVerificationCode)
+}
+
+func (s *Server) handleResetRequest(w http.ResponseWriter, r *http.Request) {
+	s.requestCode(w, r, func(ctx context.Context, cmd commands.RequestVerificationCode) (commands.CodeOutcome, commands.Result, error) {
+		return s.cfg.Accounts.RequestPasswordReset(ctx, commands.RequestPasswordReset(cmd))
+	})
+}
+
+func (s *Server) requestCode(w http.ResponseWriter, r *http.Request,
+	run func(context.Context, commands.RequestVerificationCode) (commands.CodeOutcome, commands.Result, error)) {
+	var req emailRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	outcome, _, err := run(r.Context(), commands.RequestVerificationCode{Email: req.Email, Meta: requestMeta(r)})
+	if err != nil {
+		s.writeError(w, r, fieldError(err, "email"))
+		return
+	}
+	s.log.DebugContext(r.Context(), "code request", "outcome", string(outcome))
+	writeJSON(w, http.StatusAccepted, codeAccepted)
+}
+
+type verifyRequest struct {
+	Email string `json:"email" required:"true"`
+	Code  string `json:"code" required:"true"`
+}
+
+func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
+	var req verifyRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.cfg.Accounts.VerifyEmail(r.Context(), commands.VerifyEmail{Email: req.Email, Code: req.Code, Meta: requestMeta(r)})
+	if err != nil {
+		s.writeError(w, r, codeError(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "verified", "account_id": res.AccountID, "position": res.Position})
+}
+
+type loginRequest struct {
+	Email    string `json:"email" required:"true"`
+	Password string `json:"password" required:"true"`
+}
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	var req loginRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.cfg.Accounts.Login(r.Context(), commands.Login{Email: req.Email, Password: req.Password, Meta: requestMeta(r)})
+	if err != nil {
+		if errors.Is(err, account.ErrInvalidCredentials) {
+			err = &Error{Status: http.StatusUnauthorized, Code: "invalid_credentials", Message: "the email address or the password is wrong"}
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{
+		"token": res.Token, "token_type": "Bearer", "expires_at": res.ExpiresAt.UTC(),
+		"account_id": res.AccountID, "position": res.Position,
+	})
+}
+
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, sess commands.Session) {
+	res, err := s.cfg.Accounts.Logout(r.Context(), commands.Logout{Token: bearer(r), Meta: requestMeta(r)})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "logged_out", "position": res.Position})
+}
+
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, sess commands.Session) {
+	if s.cfg.Profiles == nil {
+		s.writeError(w, r, &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "profiles are not served by this instance"})
+		return
+	}
+	if err := s.consistentWith(r, "accounts"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, err := s.cfg.Profiles.Profile(r.Context(), sess.AccountID)
+	if errors.Is(err, commands.ErrNotFound) {
+		s.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found",
+			Message: "the profile is not built yet; retry, or pass consistent_with=<position of your last write>"})
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+type newsletterRequest struct {
+	Subscribed bool `json:"subscribed" required:"true"`
+}
+
+func (s *Server) handleNewsletter(w http.ResponseWriter, r *http.Request, sess commands.Session) {
+	var req newsletterRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.cfg.Accounts.SetNewsletter(r.Context(), commands.SetNewsletter{AccountID: sess.AccountID, Subscribed: req.Subscribed, Meta: requestMeta(r)})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"subscribed": req.Subscribed, "position": res.Position})
+}
+
+type resetConfirmRequest struct {
+	Email       string `json:"email" required:"true"`
+	Code        string `json:"code" required:"true"`
+	NewPassword string `json:"new_password" required:"true"`
+}
+
+func (s *Server) handleResetConfirm(w http.ResponseWriter, r *http.Request) {
+	var req resetConfirmRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if len(req.NewPassword) > account.MaxPasswordBytes {
+		s.writeError(w, r, badRequest("password_too_long", "field \"new_password\" is over 1024 bytes", map[string]any{"field": "new_password"}))
+		return
+	}
+	res, err := s.cfg.Accounts.ConfirmPasswordReset(r.Context(), commands.ConfirmPasswordReset{
+		Email: req.Email, Code: req.Code, NewPassword: req.NewPassword, Meta: requestMeta(r)})
+	if err != nil {
+		var pe *account.PasswordPolicyError
+		if errors.As(err, &pe) {
+			e := s.mapError(err)
+			e.Details["field"] = "new_password"
+			s.writeError(w, r, e)
+			return
+		}
+		s.writeError(w, r, codeError(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "password_updated", "position": res.Position})
+}
+
+// codeError gives every refused code the same message, whatever the reason
+// (wrong, expired, none, unknown address), apart from the 429 of too many
+// tries.
+func codeError(err error) error {
+	if errors.Is(err, account.ErrInvalidCode) {
+		return badRequest("invalid_code", "the code is wrong or has expired; check it or ask for a new one", map[string]any{"field": "code"})
+	}
+	if errors.Is(err, account.ErrTooManyAttempts) {
+		return &Error{Status: http.StatusTooManyRequests, Code: "too_many_attempts",
+			Message: "too many wrong codes; ask for a new code and try again later", RetryAfter: 15 * time.Minute}
+	}
+	return err
+}
+
+// fieldError names the request field behind a domain validation error.
+func fieldError(err error, field string) error {
+	var ee *account.EmailError
+	if errors.As(err, &ee) {
+		return badRequest("invalid_email", "field \""+field+"\": "+ee.Message, map[string]any{"field": field, "reason": string(ee.Reason)})
+	}
+	return err
+}
+
+// sessionHandler is a handler that needs a logged-in account.
+type sessionHandler func(w http.ResponseWriter, r *http.Request, sess commands.Session)
+
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// requireSession resolves the bearer token to a session, or answers 401.
+func (s *Server) requireSession(next sessionHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, err := s.cfg.Accounts.Authenticate(r.Context(), bearer(r))
+		if errors.Is(err, commands.ErrUnauthenticated) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="multimedia"`)
+			s.writeError(w, r, &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "log in first: send Authorization: Bearer <token>"})
+			return
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		meta := requestMeta(r)
+		meta.Actor = sess.AccountID
+		ctx := context.WithValue(context.WithValue(r.Context(), metaKey, meta), sessionKey, sess)
+		next(w, r.WithContext(ctx), sess)
+	})
+}
+
+// consistentWith waits, when the query asks for it, until the read models
+// have applied the given position; 400 for a bad position, 503 on timeout.
+func (s *Server) consistentWith(r *http.Request, readModels ...string) error {
+	raw := r.URL.Query().Get("consistent_with")
+	if raw == "" {
+		return nil
+	}
+	pos, err := eventstore.ParsePosition(raw)
+	if err != nil {
+		return badRequest("invalid_position", "parameter \"consistent_with\": "+err.Error(), map[string]any{"parameter": "consistent_with"})
+	}
+	if s.cfg.Consistency == nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "read models are not available on this instance"}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ConsistencyTimeout)
+	defer cancel()
+	if err := s.cfg.Consistency.WaitFor(ctx, pos, readModels...); err != nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: "not_consistent_yet",
+			Message:    "the read model has not reached position " + pos.String() + " in time: " + err.Error(),
+			Details:    map[string]any{"position": pos.String(), "read_models": readModels},
+			RetryAfter: time.Second}
+	}
+	return nil
+}

@@ -1,0 +1,274 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func ctxFor(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+type tokenReply struct {
+	Token     string `json:"token"`
+	AccountID string `json:"account_id"`
+	Position  string `json:"position"`
+}
+
+func login(t *testing.T, s http.Handler, email, pw string) tokenReply {
+	t.Helper()
+	rec := doRequest(t, s, http.MethodPost, "/api/sessions", "", map[string]any{"email": email, "password": pw})
+	wantStatus(t, rec, http.StatusCreated)
+	var r tokenReply
+	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil || len(r.Token) < 32 || r.AccountID == "" || r.Position == "" {
+		t.Fatalf("login reply %s: %v", rec.Body.String(), err)
+	}
+	return r
+}
+
+func register(t *testing.T, e *testEnv, email string) {
+	t.Helper()
+	rec := doRequest(t, e.server, http.MethodPost, "/api/accounts", "", map[string]any{"email": email, "password": strongPassword, "newsletter": false})
+	wantStatus(t, rec, http.StatusAccepted)
+}
+
+// TestAccountFlow walks the account page end to end over HTTP, reading the
+// codes from Mailpit.
+func TestAccountFlow(t *testing.T) {
+	e := newTestEnv(t)
+	s := e.server
+	email := uniqueEmail("flow")
+
+	// Register with mixed case and spaces: the same account as the lower-case address.
+	rec := doRequest(t, s, http.MethodPost, "/api/accounts", "", map[string]any{
+		"email": "  " + strings.ToUpper(email[:1]) + email[1:] + " ", "password": strongPassword, "newsletter": false})
+	wantStatus(t, rec, http.StatusAccepted)
+	code := e.codeFromMail(t, email, "verification code")
+
+	// A wrong code first, then the right one.
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	rec = doRequest(t, s, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": wrong})
+	wantStatus(t, rec, http.StatusBadRequest)
+	if got := errorOf(t, rec).Code; got != "invalid_code" {
+		t.Fatalf("wrong code: error code %q", got)
+	}
+	rec = doRequest(t, s, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": code})
+	wantStatus(t, rec, http.StatusOK)
+	// A used code fails.
+	rec = doRequest(t, s, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": code})
+	wantStatus(t, rec, http.StatusBadRequest)
+
+	old := login(t, s, email, strongPassword)
+	rec = doRequest(t, s, http.MethodPut, "/api/me/newsletter", old.Token, map[string]any{"subscribed": true})
+	wantStatus(t, rec, http.StatusOK)
+
+	// Reset the password.
+	rec = doRequest(t, s, http.MethodPost, "/api/password-resets", "", map[string]any{"email": email})
+	wantStatus(t, rec, http.StatusAccepted)
+	resetCode := e.codeFromMail(t, email, "reset code")
+	newPassword := "Brand-New-Secret-77"
+	rec = doRequest(t, s, http.MethodPost, "/api/password-resets/confirm", "", map[string]any{"email": email, "code": resetCode, "new_password": newPassword})
+	wantStatus(t, rec, http.StatusOK)
+	if _, err := e.mailpit.WaitForMessage(ctxFor(t), email, "password has been updated"); err != nil {
+		t.Fatalf("no password-changed notice: %v", err)
+	}
+
+	// The old password fails, the new one works, the old session is refused.
+	rec = doRequest(t, s, http.MethodPost, "/api/sessions", "", map[string]any{"email": email, "password": strongPassword})
+	wantStatus(t, rec, http.StatusUnauthorized)
+	fresh := login(t, s, email, newPassword)
+	rec = doRequest(t, s, http.MethodPut, "/api/me/newsletter", old.Token, map[string]any{"subscribed": false})
+	wantStatus(t, rec, http.StatusUnauthorized)
+	rec = doRequest(t, s, http.MethodPut, "/api/me/newsletter", fresh.Token, map[string]any{"subscribed": false})
+	wantStatus(t, rec, http.StatusOK)
+
+	// Log out: the token stops working.
+	rec = doRequest(t, s, http.MethodDelete, "/api/sessions/current", fresh.Token, nil)
+	wantStatus(t, rec, http.StatusOK)
+	rec = doRequest(t, s, http.MethodPut, "/api/me/newsletter", fresh.Token, map[string]any{"subscribed": true})
+	wantStatus(t, rec, http.StatusUnauthorized)
+}
+
+// TestCodeBruteForceIsStopped: after the wrong tries, even the right code fails.
+func TestCodeBruteForceIsStopped(t *testing.T) {
+	e := newTestEnv(t)
+	email := uniqueEmail("brute")
+	register(t, e, email)
+	code := e.codeFromMail(t, email, "verification code")
+	tries := 0
+	for guess := 0; tries < 20; guess++ {
+		g := strings.Repeat("0", 6-len(itoa(guess))) + itoa(guess)
+		if g == code {
+			continue
+		}
+		tries++
+		rec := doRequest(t, e.server, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": g})
+		if rec.Code == http.StatusTooManyRequests {
+			if rec.Header().Get("Retry-After") == "" {
+				t.Fatal("429 without Retry-After")
+			}
+			break
+		}
+		wantStatus(t, rec, http.StatusBadRequest)
+	}
+	if tries > 6 {
+		t.Fatalf("brute force not stopped after %d wrong codes", tries)
+	}
+	rec := doRequest(t, e.server, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": code})
+	if rec.Code == http.StatusOK {
+		t.Fatal("the right code still works after a brute-force attempt")
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestNoEnumeration: register, resend and reset answer identically for
+// known and unknown addresses.
+func TestNoEnumeration(t *testing.T) {
+	e := newTestEnv(t)
+	known := uniqueEmail("known")
+	register(t, e, known)
+	unknown := uniqueEmail("unknown")
+	for _, c := range []struct {
+		path string
+		body func(string) map[string]any
+	}{
+		{"/api/accounts", func(a string) map[string]any { return map[string]any{"email": a, "password": strongPassword} }},
+		{"/api/accounts/verification-code", func(a string) map[string]any { return map[string]any{"email": a} }},
+		{"/api/password-resets", func(a string) map[string]any { return map[string]any{"email": a} }},
+	} {
+		k := doRequest(t, e.server, http.MethodPost, c.path, "", c.body(known))
+		u := doRequest(t, e.server, http.MethodPost, c.path, "", c.body(unknown))
+		if k.Code != u.Code || k.Body.String() != u.Body.String() {
+			t.Fatalf("%s: known %d %s; unknown %d %s", c.path, k.Code, k.Body.String(), u.Code, u.Body.String())
+		}
+		if k.Code != http.StatusAccepted {
+			t.Fatalf("%s: status %d, want 202", c.path, k.Code)
+		}
+	}
+}
+
+// TestConcurrentConfirmsOfOneCode: ten confirms at once, exactly one wins.
+func TestConcurrentConfirmsOfOneCode(t *testing.T) {
+	e := newTestEnv(t)
+	email := uniqueEmail("race")
+	register(t, e, email)
+	_ = e.codeFromMail(t, email, "verification code")
+	rec := doRequest(t, e.server, http.MethodPost, "/api/password-resets", "", map[string]any{"email": email})
+	wantStatus(t, rec, http.StatusAccepted)
+	code := e.codeFromMail(t, email, "reset code")
+	var wg sync.WaitGroup
+	statuses := make(chan int, 10)
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := doRequest(t, e.server, http.MethodPost, "/api/password-resets/confirm", "", map[string]any{
+				"email": email, "code": code, "new_password": "Parallel-Pass-" + itoa(100+i) + "!"})
+			statuses <- r.Code
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	ok := 0
+	for st := range statuses {
+		switch st {
+		case http.StatusOK:
+			ok++
+		case http.StatusBadRequest, http.StatusConflict:
+		default:
+			t.Fatalf("unexpected status %d", st)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("successful confirms: got %d, want exactly 1", ok)
+	}
+}
+
+// TestPasswordRules: each rule alone gets 422 naming it.
+func TestPasswordRules(t *testing.T) {
+	s := newTestServer(t)
+	email := uniqueEmail("rules")
+	local := strings.Split(email, "@")[0]
+	cases := []struct{ pw, code string }{
+		{"Short-1a", "too_short"},
+		{"Has Space-123a", "whitespace"},
+		{"Zero\u200bWidth-123a", "whitespace"},
+		{"no-upper-case-12", "missing_upper"},
+		{"NO-LOWER-CASE-12", "missing_lower"},
+		{"No-Digits-Here-x", "missing_digit"},
+		{"NoSymbolsHere123", "missing_symbol"},
+		{"Aa1-" + strings.Repeat("x", 130), "too_long"},
+		{"X1-" + local + "-Yz", "contains_email"},
+		{"Password123!", "common_password"},
+	}
+	for _, c := range cases {
+		t.Run(c.code, func(t *testing.T) {
+			rec := doRequest(t, s, http.MethodPost, "/api/accounts", "", map[string]any{"email": email, "password": c.pw})
+			wantStatus(t, rec, http.StatusUnprocessableEntity)
+			body := errorOf(t, rec)
+			raw, _ := json.Marshal(body.Details["violations"])
+			if !strings.Contains(string(raw), `"`+c.code+`"`) {
+				t.Fatalf("violations %s do not name %s", raw, c.code)
+			}
+			if strings.Contains(rec.Body.String(), c.pw) {
+				t.Fatal("the reply echoes the password")
+			}
+		})
+	}
+}
+
+// TestBadInput: every malformed request gets 400 naming what is wrong.
+func TestBadInput(t *testing.T) {
+	s := newTestServer(t)
+	huge := strings.Repeat("A", 1<<20)
+	cases := []struct {
+		name, path string
+		body       any
+		status     int
+		code       string
+		field      string
+	}{
+		{"1 MB password", "/api/accounts", map[string]any{"email": "a@example.com", "password": huge}, 400, "body_too_large", ""},
+		{"unknown field", "/api/accounts", map[string]any{"email": "a@example.com", "password": strongPassword, "admin": true}, 400, "unknown_field", "admin"},
+		{"wrong type", "/api/accounts", map[string]any{"email": 12, "password": strongPassword}, 400, "wrong_type", "email"},
+		{"missing field", "/api/accounts", map[string]any{"email": "a@example.com"}, 400, "missing_field", "password"},
+		{"not json", "/api/accounts", "{email:", 400, "invalid_json", ""},
+		{"array body", "/api/accounts", "[]", 400, "invalid_json", ""},
+		{"bad email", "/api/accounts", map[string]any{"email": "not-an-address", "password": strongPassword}, 400, "invalid_email", "email"},
+		{"zero-width in email", "/api/accounts", map[string]any{"email": "a\u200bb@example.com", "password": strongPassword}, 400, "invalid_email", "email"},
+		{"space in email", "/api/accounts", map[string]any{"email": "a b@example.com", "password": strongPassword}, 400, "invalid_email", "email"},
+		{"long email", "/api/accounts", map[string]any{"email": strings.Repeat("a", 250) + "@example.com", "password": strongPassword}, 400, "invalid_email", "email"},
+		{"newsletter not bool", "/api/accounts", map[string]any{"email": "a@example.com", "password": strongPassword, "newsletter": "yes"}, 400, "wrong_type", "newsletter"},
+		{"malformed code", "/api/accounts/verify", map[string]any{"email": "a@example.com", "code": "12ab"}, 400, "invalid_code", "code"},
+		{"2 KB new password", "/api/password-resets/confirm", map[string]any{"email": "a@example.com", "code": "123456", "new_password": strings.Repeat("A", 2048)}, 400, "password_too_long", "new_password"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec := doRequest(t, s, http.MethodPost, c.path, "", c.body)
+			wantStatus(t, rec, c.status)
+			body := errorOf(t, rec)
+			if body.Code != c.code {
+				t.Fatalf("error code: got %q, want %q (%s)", body.Code, c.code, body.Message)
+			}
+			if c.field != "" && body.Details["field"] != c.field {
+				t.Fatalf("details.field: got %v, want %q", body.Details["field"], c.field)
+			}
+		})
+	}
+	rec := doRequest(t, s, http.MethodGet, "/api/me", "", nil)
+	wantStatus(t, rec, http.StatusUnauthorized)
+	rec = doRequest(t, s, http.MethodGet, "/api/me", "not-a-token", nil)
+	wantStatus(t, rec, http.StatusUnauthorized)
+}

@@ -1,0 +1,105 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"sort"
+	"strings"
+)
+
+// MaxBodyBytes is the largest request body accepted; larger ones get 400
+// before anything is parsed, let alone hashed.
+const MaxBodyBytes = 64 << 10
+
+// decodeJSON reads a JSON object into dst, a pointer to a struct whose
+// fields carry json tags; fields tagged `required:"true"` must be present.
+// Every problem gets a 400 *Error naming the field.
+func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
+				Message: fmt.Sprintf("Content-Type %q: send application/json", ct)}
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return badRequest("body_too_large", fmt.Sprintf("the request body is over %d bytes", MaxBodyBytes), map[string]any{"limit_bytes": MaxBodyBytes})
+		}
+		return badRequest("unreadable_body", "the request body could not be read", nil)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
+		return badRequest("invalid_json", "the request body must be a JSON object", nil)
+	}
+	known, required := fieldsOf(dst)
+	var unknown []string
+	for name := range fields {
+		if _, ok := known[name]; !ok {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return badRequest("unknown_field", fmt.Sprintf("unknown field %q", unknown[0]), map[string]any{"field": unknown[0], "unknown_fields": unknown})
+	}
+	for _, name := range required {
+		if raw, ok := fields[name]; !ok || string(raw) == "null" {
+			return badRequest("missing_field", fmt.Sprintf("field %q is required", name), map[string]any{"field": name})
+		}
+	}
+	if err := json.Unmarshal(body, dst); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return badRequest("wrong_type", fmt.Sprintf("field %q must be a %s", typeErr.Field, jsonKind(typeErr.Type)),
+				map[string]any{"field": typeErr.Field, "expected": jsonKind(typeErr.Type)})
+		}
+		return badRequest("invalid_json", "the request body is not valid JSON", nil)
+	}
+	return nil
+}
+
+// fieldsOf lists the json names of dst's fields and the required ones.
+func fieldsOf(dst any) (map[string]struct{}, []string) {
+	t := reflect.TypeOf(dst).Elem()
+	known := map[string]struct{}{}
+	var required []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		known[name] = struct{}{}
+		if f.Tag.Get("required") == "true" {
+			required = append(required, name)
+		}
+	}
+	return known, required
+}
+
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "object"
+}

@@ -1,0 +1,148 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/multimedia-portal/multimedia/auth/password"
+	"github.com/multimedia-portal/multimedia/commands"
+	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/eventstore/postgres"
+	"github.com/multimedia-portal/multimedia/mail"
+	"github.com/multimedia-portal/multimedia/mail/mailpit"
+	"github.com/multimedia-portal/multimedia/mail/smtp"
+	"github.com/multimedia-portal/multimedia/platform/pgtest"
+	"github.com/multimedia-portal/multimedia/sessions"
+)
+
+// quiet keeps test output to failures.
+var quiet = slog.New(slog.DiscardHandler)
+
+type testEnv struct {
+	server  *Server
+	mailpit *mailpit.Client
+	store   *postgres.Store
+}
+
+func newTestServer(t *testing.T, opts ...func(*Config)) *Server {
+	return newTestEnv(t, opts...).server
+}
+
+// newTestEnv wires the real thing: Postgres event store and sessions,
+// argon2id, SMTP to Mailpit through the outbox.
+func newTestEnv(t *testing.T, opts ...func(*Config)) *testEnv {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	pool := pgtest.NewPool(t)
+	store := postgres.New(ctx, pool, postgres.Options{})
+	t.Cleanup(store.Close)
+	pit := mailpit.Require(t)
+	smtpMailer, err := smtp.New(smtp.Config{Addr: mailpit.SMTPAddrFromEnv(), From: "Test <test@multimedia.localhost>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outbox := mail.NewOutbox(smtpMailer, mail.OutboxConfig{Logger: quiet})
+	go func() { _ = outbox.Run(ctx) }()
+	codes, err := account.NewCodeHasher(bytes.Repeat([]byte("k"), 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts, err := commands.NewAccounts(commands.AccountsConfig{
+		Store: store, Passwords: password.Hasher{}, Codes: codes, Mailer: outbox, Sessions: sessions.New(pool),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Accounts: accounts, RateLimit: RateLimit{Off: true}, Logger: quiet}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testEnv{server: s, mailpit: pit, store: store}
+}
+
+func doRequest(t *testing.T, h http.Handler, method, path, token string, body any, headers ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		js, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(js)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	req.RemoteAddr = "192.0.2.10:4321"
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// errorOf decodes DESIGN.md's error body.
+func errorOf(t *testing.T, rec *httptest.ResponseRecorder) errorPayload {
+	t.Helper()
+	var body errorBody
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Error.Code == "" {
+		t.Fatalf("status %d: body %q is not an error body", rec.Code, rec.Body.String())
+	}
+	return body.Error
+}
+
+var sixDigits = regexp.MustCompile(`\b(\d{6})\b`)
+
+// codeFromMail waits for the newest mail to addr whose subject contains
+// subject and returns the code in it.
+func (e *testEnv) codeFromMail(t *testing.T, addr, subject string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	msg, err := e.mailpit.WaitForMessage(ctx, addr, subject)
+	if err != nil {
+		t.Fatalf("no mail %q to %s: %v", subject, addr, err)
+	}
+	m := sixDigits.FindStringSubmatch(msg.Text)
+	if m == nil {
+		t.Fatalf("mail %q to %s has no code: %q", subject, addr, msg.Text)
+	}
+	_ = e.mailpit.Delete(ctx, msg.ID)
+	return m[1]
+}
+
+const strongPassword = "Correct-Horse-42-Battery"
+
+func uniqueEmail(prefix string) string { return mailpit.UniqueAddress(prefix, "example.com") }
+
+func wantStatus(t *testing.T, rec *httptest.ResponseRecorder, want int) {
+	t.Helper()
+	if rec.Code != want {
+		t.Fatalf("status: got %d, want %d; body %s", rec.Code, want, rec.Body.String())
+	}
+}

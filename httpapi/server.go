@@ -1,0 +1,204 @@
+package httpapi
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/multimedia-portal/multimedia/commands"
+	"github.com/multimedia-portal/multimedia/eventstore"
+)
+
+//go:embed openapi.yaml
+var openapiYAML []byte
+
+// Check is one readiness condition, such as "database" or "projections".
+type Check struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// AccountProfile is what GET /api/me shows: the accounts read model's row.
+type AccountProfile struct {
+	AccountID    string     `json:"account_id"`
+	Email        string     `json:"email"`
+	Status       string     `json:"status"`
+	Newsletter   bool       `json:"newsletter"`
+	RegisteredAt time.Time  `json:"registered_at"`
+	VerifiedAt   *time.Time `json:"verified_at"`
+	LastLoginAt  *time.Time `json:"last_login_at"`
+}
+
+// ProfileReader reads the accounts read model.
+// Errors: commands.ErrNotFound, or anything else for a failure.
+type ProfileReader interface {
+	Profile(ctx context.Context, accountID string) (AccountProfile, error)
+}
+
+// Consistency waits until the named read models have applied pos.
+// Errors: a wrapped context error when time runs out, or a "stopped" error.
+type Consistency interface {
+	WaitFor(ctx context.Context, pos eventstore.Position, readModels ...string) error
+}
+
+// RateLimit is the per-IP limit: Count requests per Period, or Off.
+type RateLimit struct {
+	Off    bool
+	Count  int
+	Period time.Duration
+}
+
+// Config wires the server.
+type Config struct {
+	Accounts *commands.Accounts
+	// Profiles and Consistency come from the projections; nil Profiles makes
+	// GET /api/me answer 503.
+	Profiles           ProfileReader
+	Consistency        Consistency
+	ConsistencyTimeout time.Duration
+	Checks             []Check
+	AdminToken         string
+	AuditorToken       string
+	RateLimit          RateLimit
+	TrustedProxies     []netip.Prefix
+	// Registry receives the HTTP metrics and is served at /metrics; nil
+	// means a new registry.
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Validate reports every problem at once.
+func (c Config) Validate() error {
+	var problems []error
+	if c.Accounts == nil {
+		problems = append(problems, errors.New("httpapi: Accounts is nil"))
+	}
+	if !c.RateLimit.Off && (c.RateLimit.Count < 1 || c.RateLimit.Period <= 0) {
+		problems = append(problems, errors.New("httpapi: RateLimit needs Count ≥ 1 and a Period, or Off"))
+	}
+	if c.ConsistencyTimeout < 0 {
+		problems = append(problems, errors.New("httpapi: ConsistencyTimeout is negative"))
+	}
+	return errors.Join(problems...)
+}
+
+type serverMetrics struct {
+	requests *prometheus.HistogramVec
+}
+
+// Server is the HTTP API. It is an http.Handler.
+type Server struct {
+	cfg     Config
+	router  *mux.Router
+	handler http.Handler
+	log     *slog.Logger
+	limiter *ipLimiter
+	metrics serverMetrics
+	now     func() time.Time
+}
+
+// New builds the router.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.ConsistencyTimeout == 0 {
+		cfg.ConsistencyTimeout = 2 * time.Second
+	}
+	s := &Server{cfg: cfg, router: mux.NewRouter(), log: cfg.Logger, now: cfg.Now}
+	s.metrics.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "http_request_duration_seconds",
+		Help:    "HTTP request durations by route template and status.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	}, []string{"method", "route", "status"})
+	if err := cfg.Registry.Register(s.metrics.requests); err != nil {
+		return nil, fmt.Errorf("httpapi: register metrics: %w", err)
+	}
+	if !cfg.RateLimit.Off {
+		s.limiter = newIPLimiter(cfg.RateLimit.Count, cfg.RateLimit.Period)
+	}
+	s.routes()
+	s.handler = s.withMeta(s.router)
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Router exposes the routes, for the OpenAPI test and later additions.
+func (s *Server) Router() *mux.Router { return s.router }
+
+func (s *Server) routes() {
+	r := s.router
+	r.Use(s.observe)
+	r.NotFoundHandler = s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such endpoint: " + r.URL.Path})
+	}))
+	r.MethodNotAllowedHandler = s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: r.Method + " is not allowed on " + r.URL.Path})
+	}))
+
+	r.HandleFunc("/healthz", s.handleHealthz).Methods(http.MethodGet)
+	r.HandleFunc("/readyz", s.handleReadyz).Methods(http.MethodGet)
+	r.Handle("/metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+	r.HandleFunc("/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		_, _ = w.Write(openapiYAML)
+	}).Methods(http.MethodGet)
+
+	api := r.PathPrefix("/api").Subrouter()
+	api.Use(s.rateLimit)
+	api.HandleFunc("/accounts", s.handleRegister).Methods(http.MethodPost)
+	api.HandleFunc("/accounts/verification-code", s.handleResendCode).Methods(http.MethodPost)
+	api.HandleFunc("/accounts/verify", s.handleVerify).Methods(http.MethodPost)
+	api.HandleFunc("/sessions", s.handleLogin).Methods(http.MethodPost)
+	api.Handle("/sessions/current", s.requireSession(s.handleLogout)).Methods(http.MethodDelete)
+	api.Handle("/me", s.requireSession(s.handleMe)).Methods(http.MethodGet)
+	api.Handle("/me/newsletter", s.requireSession(s.handleNewsletter)).Methods(http.MethodPut)
+	api.HandleFunc("/password-resets", s.handleResetRequest).Methods(http.MethodPost)
+	api.HandleFunc("/password-resets/confirm", s.handleResetConfirm).Methods(http.MethodPost)
+}
+
+func (s *Server) handleHealthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// handleReadyz runs every check with a short deadline and reports each.
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{}
+	status := http.StatusOK
+	for _, c := range s.cfg.Checks {
+		if err := c.Check(ctx); err != nil {
+			checks[c.Name] = err.Error()
+			status = http.StatusServiceUnavailable
+		} else {
+			checks[c.Name] = "ok"
+		}
+	}
+	overall := "ready"
+	if status != http.StatusOK {
+		overall = "not_ready"
+	}
+	writeJSON(w, status, map[string]any{"status": overall, "checks": checks})
+}
