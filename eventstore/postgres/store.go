@@ -198,7 +198,7 @@ func position(tx string, seq int64) (eventstore.Position, error) {
 	return eventstore.Position{Commit: c, Prepare: uint64(seq)}, nil
 }
 
-const selectColumns = "transaction_id::text, seq, event_id, stream_id, version, type, data, metadata, recorded_at"
+const selectColumns = "transaction_id::text AS tx_text, seq, event_id, stream_id, version, type, data, metadata, recorded_at"
 
 func scanEvents(rows pgx.Rows, limit int) ([]eventstore.RecordedEvent, error) {
 	defer rows.Close()
@@ -264,7 +264,8 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 
 // readAllSQL reads only below the transaction-id horizon: every transaction
 // with a smaller id has ended, so nothing can still appear before the rows
-// returned.
+// returned. The text form of the id is aliased so that ORDER BY sorts the
+// xid8 column itself, not its text ("10024" < "9986").
 const readAllSQL = "SELECT " + selectColumns + ` FROM es_events
 WHERE (transaction_id, seq) > ($1::text::xid8, $2)
   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
@@ -297,7 +298,7 @@ func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
 		tx  string
 		seq int64
 	)
-	err := s.pool.QueryRow(ctx, `SELECT transaction_id::text, seq FROM es_events
+	err := s.pool.QueryRow(ctx, `SELECT transaction_id::text AS tx_text, seq FROM es_events
 WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
 ORDER BY transaction_id DESC, seq DESC LIMIT 1`).Scan(&tx, &seq)
 	if errors.Is(err, pgx.ErrNoRows) {
