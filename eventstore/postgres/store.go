@@ -25,6 +25,9 @@ type Options struct {
 	// FallbackPoll is how often an idle subscriber looks for events without
 	// having been woken (default 1s).
 	FallbackPoll time.Duration
+	// NotifyInterval is the least time between two NOTIFYs sent to
+	// subscribers in other processes (default 5ms).
+	NotifyInterval time.Duration
 	// MaxAnyRetries bounds the internal retries of an append with expected
 	// version Any or StreamExists that lost a race for a version (default 16).
 	MaxAnyRetries int
@@ -33,6 +36,9 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.FallbackPoll <= 0 {
 		o.FallbackPoll = time.Second
+	}
+	if o.NotifyInterval <= 0 {
+		o.NotifyInterval = 5 * time.Millisecond
 	}
 	if o.MaxAnyRetries <= 0 {
 		o.MaxAnyRetries = 16
