@@ -1,0 +1,21 @@
+package catalog
+
+import (
+	"github.com/multimedia-portal/multimedia/projections"
+	"github.com/multimedia-portal/multimedia/projections/accounts"
+)
+
+// Default returns every read model the service runs; add new ones here.
+func Default() []projections.Projection {
+	return []projections.Projection{accounts.New()}
+}
+
+// Find returns the read model called name, or nil.
+func Find(name string) projections.Projection {
+	for _, p := range Default() {
+		if p.Name() == name {
+			return p
+		}
+	}
+	return nil
+}

@@ -1,0 +1,4 @@
+// Package catalog lists every read model, so that `serve`, `project` and
+// `multimedia projections` work on the same set. It may import the
+// projections package and its read-model sub-packages.
+package catalog
