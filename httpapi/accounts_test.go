@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/multimedia-portal/multimedia/eventstore"
 )
 
 func ctxFor(t *testing.T) context.Context {
@@ -98,6 +100,34 @@ func TestAccountFlow(t *testing.T) {
 	wantStatus(t, rec, http.StatusOK)
 	rec = doRequest(t, s, http.MethodPut, "/api/me/newsletter", fresh.Token, map[string]any{"subscribed": true})
 	wantStatus(t, rec, http.StatusUnauthorized)
+
+	// No secret in plaintext in the log or in any stored event.
+	secrets := []string{code, resetCode, strongPassword, newPassword, old.Token, fresh.Token}
+	events, err := e.store.ReadAll(ctxFor(t), eventstore.Start, 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) < 8 {
+		t.Fatalf("only %d events stored", len(events))
+	}
+	var stored strings.Builder
+	for _, ev := range events {
+		stored.Write(ev.Data)
+		stored.Write(ev.Metadata)
+	}
+	for _, secret := range secrets {
+		if strings.Contains(e.logs.String(), secret) {
+			t.Errorf("the log holds a secret in plaintext")
+		}
+		if strings.Contains(stored.String(), secret) {
+			t.Errorf("an event holds a secret in plaintext")
+		}
+	}
+	for _, want := range []string{`"correlation_id"`, `"causation_id"`, `"actor"`, `"192.0.2.10"`} {
+		if !strings.Contains(stored.String(), want) {
+			t.Errorf("event metadata lacks %s", want)
+		}
+	}
 }
 
 // TestCodeBruteForceIsStopped: after the wrong tries, even the right code fails.

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,10 +25,26 @@ import (
 	"github.com/multimedia-portal/multimedia/sessions"
 )
 
-// quiet keeps test output to failures.
-var quiet = slog.New(slog.DiscardHandler)
+// lockedBuffer collects log output from many goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
 
 type testEnv struct {
+	logs    *lockedBuffer
 	server  *Server
 	mailpit *mailpit.Client
 	store   *postgres.Store
@@ -46,12 +63,14 @@ func newTestEnv(t *testing.T, opts ...func(*Config)) *testEnv {
 	pool := pgtest.NewPool(t)
 	store := postgres.New(ctx, pool, postgres.Options{})
 	t.Cleanup(store.Close)
+	logs := &lockedBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	pit := mailpit.Require(t)
 	smtpMailer, err := smtp.New(smtp.Config{Addr: mailpit.SMTPAddrFromEnv(), From: "Test <test@multimedia.localhost>"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	outbox := mail.NewOutbox(smtpMailer, mail.OutboxConfig{Logger: quiet})
+	outbox := mail.NewOutbox(smtpMailer, mail.OutboxConfig{Logger: logger})
 	go func() { _ = outbox.Run(ctx) }()
 	codes, err := account.NewCodeHasher(bytes.Repeat([]byte("k"), 32))
 	if err != nil {
@@ -63,7 +82,7 @@ func newTestEnv(t *testing.T, opts ...func(*Config)) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Accounts: accounts, RateLimit: RateLimit{Off: true}, Logger: quiet}
+	cfg := Config{Accounts: accounts, RateLimit: RateLimit{Off: true}, Logger: logger}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -71,7 +90,7 @@ func newTestEnv(t *testing.T, opts ...func(*Config)) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testEnv{server: s, mailpit: pit, store: store}
+	return &testEnv{server: s, mailpit: pit, store: store, logs: logs}
 }
 
 func doRequest(t *testing.T, h http.Handler, method, path, token string, body any, headers ...string) *httptest.ResponseRecorder {
