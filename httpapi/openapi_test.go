@@ -22,6 +22,7 @@ func documented(t *testing.T) []string {
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
+		case strings.HasPrefix(strings.TrimSpace(line), "#"):
 		case line == "paths:":
 			inPaths = true
 		case inPaths && len(line) > 0 && line[0] != ' ':

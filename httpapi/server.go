@@ -2,12 +2,14 @@ package httpapi
 
 import (
 	"context"
-	_ "embed"
+	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sort"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -18,8 +20,25 @@ import (
 	"github.com/multimedia-portal/multimedia/eventstore"
 )
 
-//go:embed openapi.yaml
-var openapiYAML []byte
+// openapiYAML is the served document: openapi/00-base.yaml (info and
+// components, ending in "paths:") followed by the path fragments of each
+// feature (10-accounts.yaml, ...), in file-name order.
+var openapiYAML = func() []byte {
+	files, _ := fs.Glob(openapiFS, "openapi/*.yaml") // fails only for a malformed pattern
+	sort.Strings(files)
+	var doc []byte
+	for _, f := range files {
+		b, _ := openapiFS.ReadFile(f)
+		doc = append(doc, b...)
+		if len(b) > 0 && b[len(b)-1] != '\n' {
+			doc = append(doc, '\n')
+		}
+	}
+	return doc
+}()
+
+//go:embed openapi/*.yaml
+var openapiFS embed.FS
 
 // Check is one readiness condition, such as "database" or "projections".
 type Check struct {
