@@ -153,6 +153,19 @@ func Rebuild(ctx context.Context, o RebuildOptions) (eventstore.Position, error)
 	for _, t := range p.EventTypes() {
 		types[t] = true
 	}
+	// Events an operator skipped stay skipped, so that rebuilt equals live.
+	skipped := map[string]bool{}
+	rows, err := o.Pool.Query(ctx, "SELECT event_id::text FROM projection_dead_letters WHERE projection = $1 AND resolution = 'skipped'", name)
+	if err != nil {
+		return eventstore.Position{}, fmt.Errorf("projections: rebuild %s: skipped events: %w", name, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return eventstore.Position{}, fmt.Errorf("projections: rebuild %s: skipped events: %w", name, err)
+	}
+	for _, id := range ids {
+		skipped[id] = true
+	}
 	scratch := "rebuild_" + name
 	var base string
 	if err := o.Pool.QueryRow(ctx, "SELECT current_schema()").Scan(&base); err != nil {
@@ -172,7 +185,7 @@ func Rebuild(ctx context.Context, o RebuildOptions) (eventstore.Position, error)
 	applyInto := func(tx pgx.Tx, events []eventstore.RecordedEvent) error {
 		relevant := make([]eventstore.RecordedEvent, 0, len(events))
 		for _, e := range events {
-			if types[e.Type] {
+			if types[e.Type] && !skipped[e.ID.String()] {
 				relevant = append(relevant, e)
 			}
 		}
@@ -212,7 +225,7 @@ func Rebuild(ctx context.Context, o RebuildOptions) (eventstore.Position, error)
 	}
 
 	var final eventstore.Position
-	err := pgx.BeginFunc(ctx, o.Pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, o.Pool, func(tx pgx.Tx) error {
 		cp, err := lockCheckpoint(ctx, tx, name)
 		if err != nil {
 			return err

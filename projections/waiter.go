@@ -148,8 +148,9 @@ func (w *Waiter) WaitFor(ctx context.Context, pos eventstore.Position, names ...
 		}
 		w.mu.Unlock()
 		var fallback <-chan time.Time
-		if !ready {
-			// Listener down: ask the database, and look again soon.
+		if !ready || stoppedBefore(snapshot, pos) {
+			// Listener down, or about to report a stop that a notification
+			// in flight may already have lifted: ask the database.
 			cps, err := readCheckpoints(ctx, w.pool, names)
 			if err == nil {
 				for _, n := range names {
@@ -157,9 +158,9 @@ func (w *Waiter) WaitFor(ctx context.Context, pos eventstore.Position, names ...
 					snapshot[n] = progress{pos: cp.Position, stopped: cp.State == string(StateStopped)}
 				}
 			}
-			t := time.NewTimer(200 * time.Millisecond)
-			defer t.Stop()
-			fallback = t.C
+		}
+		if !ready {
+			fallback = time.After(200 * time.Millisecond)
 		}
 		done := true
 		for _, n := range names {
@@ -187,4 +188,13 @@ func (w *Waiter) WaitFor(ctx context.Context, pos eventstore.Position, names ...
 		case <-fallback:
 		}
 	}
+}
+
+func stoppedBefore(snapshot map[string]progress, pos eventstore.Position) bool {
+	for _, p := range snapshot {
+		if p.stopped && p.pos.Less(pos) {
+			return true
+		}
+	}
+	return false
 }

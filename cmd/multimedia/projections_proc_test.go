@@ -1,0 +1,346 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/eventstore/postgres"
+	"github.com/multimedia-portal/multimedia/platform/pgtest"
+	"github.com/multimedia-portal/multimedia/projections"
+	"github.com/multimedia-portal/multimedia/projections/accounts"
+)
+
+// projTestBinary builds the real binary once per test.
+func projTestBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "multimedia")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// projTestInsert appends n accounts of six events each (four of them
+// handled by the accounts projection) with one INSERT per 5,000 accounts.
+func projTestInsert(t *testing.T, pool *pgxpool.Pool, n int) {
+	t.Helper()
+	const q = `INSERT INTO es_events (event_id, stream_id, version, type, data)
+SELECT gen_random_uuid(), 'account-' || a.id, e.v, e.type, e.data
+FROM (SELECT gen_random_uuid() AS id, g, '2026-01-01T00:00:00Z'::timestamptz + g * interval '1 second' AS at
+      FROM generate_series($1::int, $2::int) g) a
+CROSS JOIN LATERAL (VALUES
+  (0, 'AccountRegistered.v1', jsonb_build_object('account_id', a.id, 'email', 'u' || a.g || '@example.com',
+      'password_hash', '$argon2id$x', 'newsletter', a.g % 2 = 0, 'registered_at', a.at)),
+  (1, 'VerificationCodeIssued.v1', jsonb_build_object('account_id', a.id, 'purpose', 'verify_email', 'code_hash', 'h',
+      'issued_at', a.at, 'expires_at', a.at + interval '1 hour')),
+  (2, 'AccountVerified.v1', jsonb_build_object('account_id', a.id, 'at', a.at + interval '1 minute')),
+  (3, 'LoggedIn.v1', jsonb_build_object('account_id', a.id, 'session_id', 's', 'at', a.at + interval '2 minutes')),
+  (4, 'LoginFailed.v1', jsonb_build_object('account_id', a.id, 'at', a.at + interval '3 minutes')),
+  (5, 'NewsletterSubscribed.v1', jsonb_build_object('account_id', a.id, 'at', a.at + interval '4 minutes'))
+) AS e(v, type, data)
+ORDER BY a.g, e.v`
+	var start int
+	_ = pool.QueryRow(context.Background(), "SELECT count(*) FROM es_events").Scan(&start)
+	for from := start + 1; from <= start+n; from += 5000 {
+		to := min(from+4999, start+n)
+		if _, err := pool.Exec(context.Background(), q, from, to); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+type projTestProc struct {
+	cmd *exec.Cmd
+	out *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func projTestStart(t *testing.T, bin, url string) *projTestProc {
+	t.Helper()
+	p := &projTestProc{cmd: exec.Command(bin, "project"), out: &syncBuffer{}}
+	p.cmd.Env = append(os.Environ(), "DATABASE_URL="+url, "LOG_FORMAT=json", "LOG_LEVEL=info")
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			_ = p.cmd.Process.Kill()
+			_ = p.cmd.Wait()
+		}
+	})
+	return p
+}
+
+func (p *projTestProc) kill(t *testing.T) {
+	t.Helper()
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	_ = p.cmd.Wait()
+}
+
+func (p *projTestProc) owns() bool { return strings.Contains(p.out.String(), "projection owned by this process") }
+
+type projTestEnv struct {
+	url    string
+	pool   *pgxpool.Pool
+	store  *postgres.Store
+	waiter *projections.Waiter
+}
+
+func newProjTestEnv(t *testing.T) *projTestEnv {
+	url := pgtest.NewDatabase(t)
+	pool := pgtest.Connect(t, url, true)
+	store := postgres.New(context.Background(), pool, postgres.Options{})
+	t.Cleanup(store.Close)
+	w := projections.NewWaiter(context.Background(), pool, nil)
+	t.Cleanup(w.Close)
+	return &projTestEnv{url: url, pool: pool, store: store, waiter: w}
+}
+
+func (e *projTestEnv) head(t *testing.T) eventstore.Position {
+	t.Helper()
+	h, err := e.store.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func (e *projTestEnv) checkpoint(t *testing.T) (eventstore.Position, int64) {
+	t.Helper()
+	sts, err := projections.Statuses(context.Background(), e.pool, e.store, []projections.Projection{accounts.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sts[0].Position, sts[0].AppliedEvents
+}
+
+// verify checks that every handled event was applied exactly once and that
+// the live rows equal a clean rebuild.
+func (e *projTestEnv) verify(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	var handled int64
+	if err := e.pool.QueryRow(ctx, "SELECT count(*) FROM es_events WHERE type = ANY($1)", accounts.New().EventTypes()).Scan(&handled); err != nil {
+		t.Fatal(err)
+	}
+	_, applied := e.checkpoint(t)
+	if applied != handled {
+		t.Errorf("applied %d events, the log has %d handled ones: some were applied twice or skipped", applied, handled)
+	}
+	reader := accounts.NewReader(e.pool)
+	live, err := reader.All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := projections.Rebuild(ctx, projections.RebuildOptions{Pool: e.pool, Store: e.store, Projection: accounts.New()}); err != nil {
+		t.Fatal(err)
+	}
+	rebuilt, err := reader.All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(live, rebuilt) {
+		t.Fatalf("live (%d rows) differs from a clean rebuild (%d rows)", len(live), len(rebuilt))
+	}
+}
+
+func (e *projTestEnv) waitCaughtUp(t *testing.T, d time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if err := e.waiter.WaitFor(ctx, e.head(t), accounts.Name); err != nil {
+		t.Fatalf("not caught up: %v", err)
+	}
+}
+
+// TestProjectSurvivesSIGKILL kills `multimedia project` at random moments of
+// a catch-up, restarts it, and checks the result equals a clean rebuild.
+func TestProjectSurvivesSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := projTestBinary(t)
+	env := newProjTestEnv(t)
+	projTestInsert(t, env.pool, 25_000) // 150,000 events
+	head := env.head(t)
+	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	kills := 0
+	for kills < 5 {
+		p := projTestStart(t, bin, env.url)
+		deadline := time.Now().Add(10 * time.Second)
+		for !p.owns() && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(time.Duration(50+r.IntN(400)) * time.Millisecond)
+		p.kill(t)
+		kills++
+		pos, applied := env.checkpoint(t)
+		t.Logf("kill %d at checkpoint %s (%d applied)", kills, pos, applied)
+		if !pos.Less(head) {
+			t.Logf("caught up before kill %d", kills)
+			projTestInsert(t, env.pool, 5_000)
+			head = env.head(t)
+		}
+	}
+	p := projTestStart(t, bin, env.url)
+	env.waitCaughtUp(t, 60*time.Second)
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.cmd.Wait(); err != nil {
+		t.Errorf("project after SIGTERM: %v\n%s", err, tail(p.out.String()))
+	}
+	env.verify(t)
+}
+
+// TestProjectHandOver runs two `multimedia project` processes: one applies,
+// the other waits; killing the first hands the projection to the second.
+func TestProjectHandOver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := projTestBinary(t)
+	env := newProjTestEnv(t)
+	a := projTestStart(t, bin, env.url)
+	b := projTestStart(t, bin, env.url)
+	projTestInsert(t, env.pool, 5_000)
+	env.waitCaughtUp(t, 30*time.Second)
+	time.Sleep(500 * time.Millisecond) // several takeover intervals
+	if a.owns() == b.owns() {
+		t.Fatalf("both or neither own the projection: a=%v b=%v", a.owns(), b.owns())
+	}
+	owner, other := a, b
+	if b.owns() {
+		owner, other = b, a
+	}
+	sts, err := projections.Statuses(context.Background(), env.pool, env.store, []projections.Projection{accounts.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(sts[0].Owner, ":"+strconv.Itoa(owner.cmd.Process.Pid)) || sts[0].State != projections.StateRunning {
+		t.Fatalf("status %+v, owner pid %d", sts[0], owner.cmd.Process.Pid)
+	}
+	// Kill the owner in the middle of a catch-up.
+	projTestInsert(t, env.pool, 10_000)
+	time.Sleep(100 * time.Millisecond)
+	killedAt := time.Now()
+	owner.kill(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for !other.owns() && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !other.owns() {
+		t.Fatalf("no takeover within 10s:\n%s", tail(other.out.String()))
+	}
+	t.Logf("takeover after %v", time.Since(killedAt).Round(time.Millisecond))
+	projTestInsert(t, env.pool, 2_000)
+	env.waitCaughtUp(t, 30*time.Second)
+	env.verify(t)
+}
+
+func tail(s string) string {
+	if len(s) > 3000 {
+		return s[len(s)-3000:]
+	}
+	return s
+}
+
+// TestProjectionsCommands drives status, skip and retry through Run.
+func TestProjectionsCommands(t *testing.T) {
+	env := newProjTestEnv(t)
+	ctx := context.Background()
+	getenv := func(k string) string {
+		if k == "DATABASE_URL" {
+			return env.url
+		}
+		if k == "LOG_FORMAT" {
+			return "json"
+		}
+		return ""
+	}
+	run := func(args ...string) (string, int) {
+		var out, errb bytes.Buffer
+		code := Run(ctx, args, getenv, &out, &errb)
+		return out.String() + errb.String(), code
+	}
+	projTestInsert(t, env.pool, 100)
+	if _, err := env.pool.Exec(ctx, `INSERT INTO es_events (event_id, stream_id, version, type, data)
+VALUES (gen_random_uuid(), 'account-broken', 0, 'AccountRegistered.v1', '{"account_id": "nope"}')`); err != nil {
+		t.Fatal(err)
+	}
+	projTestInsert(t, env.pool, 100)
+
+	rt, err := projections.NewRuntime(projections.Config{Store: env.store, Pool: env.pool,
+		Projections: []projections.Projection{accounts.New()}, MaxRetries: 1, RetryInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- rt.Run(rctx) }()
+	defer func() { cancel(); <-done }()
+
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	err = env.waiter.WaitFor(wctx, env.head(t), accounts.Name)
+	wcancel()
+	if !errors.Is(err, projections.ErrStopped) {
+		t.Fatalf("WaitFor: %v, want ErrStopped", err)
+	}
+	out, code := run("projections", "status")
+	if code != 0 || !strings.Contains(out, "stopped") || !strings.Contains(out, "LAG EVENTS") {
+		t.Fatalf("status exit %d:\n%s", code, out)
+	}
+	out, code = run("projections", "skip", "accounts")
+	if code != 0 || !strings.Contains(out, "skipped event") {
+		t.Fatalf("skip exit %d:\n%s", code, out)
+	}
+	env.waitCaughtUp(t, 10*time.Second)
+	out, code = run("projections", "status")
+	if code != 0 || !strings.Contains(out, "running") {
+		t.Fatalf("status after skip, exit %d:\n%s", code, out)
+	}
+	out, code = run("projections", "retry", "accounts")
+	if code != 1 || !strings.Contains(out, "not stopped") {
+		t.Fatalf("retry of a running projection: exit %d:\n%s", code, out)
+	}
+	if _, code = run("projections", "rebuild", "nosuch"); code != 2 {
+		t.Fatalf("rebuild of an unknown projection: exit %d", code)
+	}
+	out, code = run("projections", "rebuild", "accounts")
+	if code != 0 || !strings.Contains(out, "swapped in") || !strings.Contains(out, "events/s") {
+		t.Fatalf("rebuild exit %d:\n%s", code, out)
+	}
+	fmt.Println(out)
+}
