@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -141,4 +143,8 @@ func waitFor(t testing.TB, w *projections.Waiter, pos eventstore.Position, d tim
 	if err := w.WaitFor(ctx, pos, accounts.Name); err != nil {
 		t.Fatalf("WaitFor(%s): %v", pos, err)
 	}
+}
+
+func quietLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }

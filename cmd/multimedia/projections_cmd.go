@@ -177,4 +177,3 @@ func estimateEvents(ctx context.Context, pool *pgxpool.Pool) int64 {
 	}
 	return n
 }
-
