@@ -75,24 +75,18 @@ type dbtx interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// ensureCheckpoint creates the projection's row if it is missing.
-func ensureCheckpoint(ctx context.Context, db dbtx, name string) error {
-	_, err := db.Exec(ctx, "INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", name)
-	if err != nil {
-		return fmt.Errorf("projections: create checkpoint of %q: %w", name, err)
-	}
-	return nil
-}
-
 // lockCheckpoint reads and row-locks the projection's checkpoint in tx,
 // creating it if needed. Every writer of a projection's rows goes through
 // it, which serialises the live projector, a stray second owner, skip,
 // retry and the rebuild swap.
 func lockCheckpoint(ctx context.Context, tx pgx.Tx, name string) (checkpoint, error) {
-	if _, err := tx.Exec(ctx, "INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", name); err != nil {
-		return checkpoint{}, fmt.Errorf("projections: create checkpoint of %q: %w", name, err)
-	}
 	c, err := scanCheckpoint(tx.QueryRow(ctx, "SELECT "+checkpointColumns+" FROM projection_checkpoints WHERE name = $1 FOR UPDATE", name))
+	if isNoRows(err) {
+		if _, err := tx.Exec(ctx, "INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", name); err != nil {
+			return checkpoint{}, fmt.Errorf("projections: create checkpoint of %q: %w", name, err)
+		}
+		c, err = scanCheckpoint(tx.QueryRow(ctx, "SELECT "+checkpointColumns+" FROM projection_checkpoints WHERE name = $1 FOR UPDATE", name))
+	}
 	if err != nil {
 		return checkpoint{}, fmt.Errorf("projections: lock checkpoint of %q: %w", name, err)
 	}
@@ -131,14 +125,18 @@ func readCheckpoints(ctx context.Context, db dbtx, names []string) (map[string]c
 // advanceCheckpoint moves the checkpoint to pos in tx and queues the
 // progress notification, which Postgres delivers at commit.
 func advanceCheckpoint(ctx context.Context, tx pgx.Tx, name string, pos eventstore.Position, applied int, lastEventAt time.Time) error {
-	_, err := tx.Exec(ctx, `UPDATE projection_checkpoints
-SET commit_pos = $2::numeric, prepare_pos = $3::numeric, applied_events = applied_events + $4,
-    last_event_at = $5, updated_at = now()
-WHERE name = $1`, name, u64(pos.Commit), u64(pos.Prepare), applied, lastEventAt)
+	// One round trip: the update and the notification together.
+	payload := name + " " + string(StateRunning) + " " + u64(pos.Commit) + " " + u64(pos.Prepare)
+	_, err := tx.Exec(ctx, `WITH u AS (
+  UPDATE projection_checkpoints
+  SET commit_pos = $2::numeric, prepare_pos = $3::numeric, applied_events = applied_events + $4,
+      last_event_at = $5, updated_at = now()
+  WHERE name = $1 RETURNING 1)
+SELECT pg_notify($6, $7) FROM u`, name, u64(pos.Commit), u64(pos.Prepare), applied, lastEventAt, ProgressChannel, payload)
 	if err != nil {
 		return fmt.Errorf("projections: advance checkpoint of %q: %w", name, err)
 	}
-	return notifyProgress(ctx, tx, name, string(StateRunning), pos)
+	return nil
 }
 
 func notifyProgress(ctx context.Context, tx pgx.Tx, name, state string, pos eventstore.Position) error {

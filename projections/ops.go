@@ -153,6 +153,20 @@ func Rebuild(ctx context.Context, o RebuildOptions) (eventstore.Position, error)
 	for _, t := range p.EventTypes() {
 		types[t] = true
 	}
+	// One rebuild of a projection at a time: they share the scratch schema.
+	lockConn, err := pgx.ConnectConfig(ctx, o.Pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return eventstore.Position{}, fmt.Errorf("projections: rebuild %s: %w", name, err)
+	}
+	defer func() { _ = lockConn.Close(context.WithoutCancel(ctx)) }()
+	var got bool
+	if err := lockConn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1, hashtext($2))", lockNamespace+1, name).Scan(&got); err != nil {
+		return eventstore.Position{}, fmt.Errorf("projections: rebuild %s: %w", name, err)
+	}
+	if !got {
+		return eventstore.Position{}, fmt.Errorf("%w: %s", ErrRebuildRunning, name)
+	}
+
 	// Events an operator skipped stay skipped, so that rebuilt equals live.
 	skipped := map[string]bool{}
 	rows, err := o.Pool.Query(ctx, "SELECT event_id::text FROM projection_dead_letters WHERE projection = $1 AND resolution = 'skipped'", name)

@@ -43,6 +43,8 @@ var (
 	ErrUnknownProjection = errors.New("projections: unknown projection")
 	// ErrNotStopped: skip or retry on a projection that is not stopped.
 	ErrNotStopped = errors.New("projections: projection is not stopped")
+	// ErrRebuildRunning: another process is rebuilding the same projection.
+	ErrRebuildRunning = errors.New("projections: a rebuild of this projection is already running")
 )
 
 // State is what a projection is doing, as shown by Statuses.
