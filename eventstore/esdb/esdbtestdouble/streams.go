@@ -1,0 +1,368 @@
+package esdbtestdouble
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
+	"github.com/google/uuid"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+type streamsService struct {
+	streams.UnimplementedStreamsServer
+	srv *Server
+}
+
+// Append reads the options, then the proposed events, then answers once.
+func (s *streamsService) Append(call streams.Streams_AppendServer) error {
+	first, err := call.Recv()
+	if err != nil {
+		return err
+	}
+	opts := first.GetOptions()
+	if opts == nil {
+		return status.Error(codes.InvalidArgument, "append: the first message must carry the options")
+	}
+	stream := string(opts.GetStreamIdentifier().GetStreamName())
+	if stream == "" {
+		return status.Error(codes.InvalidArgument, "append: empty stream name")
+	}
+	var exp expectation
+	switch r := opts.ExpectedStreamRevision.(type) {
+	case *streams.AppendReq_Options_Revision:
+		exp = expectation{kind: expectRevision, revision: r.Revision}
+	case *streams.AppendReq_Options_NoStream:
+		exp = expectation{kind: expectNoStream}
+	case *streams.AppendReq_Options_StreamExists:
+		exp = expectation{kind: expectExists}
+	default:
+		exp = expectation{kind: expectAny}
+	}
+	var events []proposed
+	for {
+		msg, err := call.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		m := msg.GetProposedMessage()
+		if m == nil {
+			return status.Error(codes.InvalidArgument, "append: options sent twice")
+		}
+		id, ok := fromProtoUUID(m.GetId())
+		if !ok {
+			return status.Error(codes.InvalidArgument, "append: bad event id")
+		}
+		events = append(events, proposed{
+			id: id, eventType: m.GetMetadata()["type"], contentType: m.GetMetadata()["content-type"],
+			data: m.GetData(), metadata: m.GetCustomMetadata(),
+		})
+	}
+	if err := call.Context().Err(); err != nil {
+		return status.FromContextError(err).Err()
+	}
+	out := s.srv.log.appendEvents(stream, exp, events)
+	if !out.ok {
+		return call.SendAndClose(&streams.AppendResp{Result: &streams.AppendResp_WrongExpectedVersion_{
+			WrongExpectedVersion: wrongExpectedVersion(exp, out.current)}})
+	}
+	ok := &streams.AppendResp_Success{}
+	if out.current < 0 {
+		ok.CurrentRevisionOption = &streams.AppendResp_Success_NoStream{NoStream: &shared.Empty{}}
+	} else {
+		ok.CurrentRevisionOption = &streams.AppendResp_Success_CurrentRevision{CurrentRevision: uint64(out.current)}
+	}
+	if out.idempotent {
+		// The server does not look the original position up for a
+		// repeated append: it answers without one.
+		ok.PositionOption = &streams.AppendResp_Success_NoPosition{NoPosition: &shared.Empty{}}
+	} else {
+		ok.PositionOption = &streams.AppendResp_Success_Position{Position: &streams.AppendResp_Position{
+			CommitPosition: out.commit, PreparePosition: out.prepare}}
+	}
+	return call.SendAndClose(&streams.AppendResp{Result: &streams.AppendResp_Success_{Success: ok}})
+}
+
+func wrongExpectedVersion(exp expectation, current int64) *streams.AppendResp_WrongExpectedVersion {
+	w := &streams.AppendResp_WrongExpectedVersion{}
+	if current < 0 {
+		w.CurrentRevisionOption = &streams.AppendResp_WrongExpectedVersion_CurrentNoStream{CurrentNoStream: &shared.Empty{}}
+		w.CurrentRevisionOption_20_6_0 = &streams.AppendResp_WrongExpectedVersion_NoStream_20_6_0{NoStream_20_6_0: &shared.Empty{}}
+	} else {
+		w.CurrentRevisionOption = &streams.AppendResp_WrongExpectedVersion_CurrentRevision{CurrentRevision: uint64(current)}
+		w.CurrentRevisionOption_20_6_0 = &streams.AppendResp_WrongExpectedVersion_CurrentRevision_20_6_0{CurrentRevision_20_6_0: uint64(current)}
+	}
+	switch exp.kind {
+	case expectRevision:
+		w.ExpectedRevisionOption = &streams.AppendResp_WrongExpectedVersion_ExpectedRevision{ExpectedRevision: exp.revision}
+	case expectNoStream:
+		w.ExpectedRevisionOption = &streams.AppendResp_WrongExpectedVersion_ExpectedNoStream{ExpectedNoStream: &shared.Empty{}}
+	case expectExists:
+		w.ExpectedRevisionOption = &streams.AppendResp_WrongExpectedVersion_ExpectedStreamExists{ExpectedStreamExists: &shared.Empty{}}
+	default:
+		w.ExpectedRevisionOption = &streams.AppendResp_WrongExpectedVersion_ExpectedAny{ExpectedAny: &shared.Empty{}}
+	}
+	return w
+}
+
+// Read serves stream reads, $all reads and $all subscriptions.
+func (s *streamsService) Read(req *streams.ReadReq, call streams.Streams_ReadServer) error {
+	opts := req.GetOptions()
+	if opts == nil {
+		return status.Error(codes.InvalidArgument, "read: no options")
+	}
+	filter, err := compileFilter(opts.GetFilter())
+	if err != nil {
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
+	asString := opts.GetUuidOption().GetString_() != nil
+	backwards := opts.GetReadDirection() == streams.ReadReq_Options_Backwards
+	count := uint64(1<<63 - 1)
+	subscribe := opts.GetSubscription() != nil
+	if !subscribe {
+		count = opts.GetCount()
+	}
+	send := func(r *record) error {
+		return call.Send(&streams.ReadResp{Content: &streams.ReadResp_Event{Event: toReadEvent(r, asString)}})
+	}
+
+	if so := opts.GetStream(); so != nil {
+		if subscribe {
+			return status.Error(codes.Unimplemented, "the test double has no stream subscriptions")
+		}
+		name := string(so.GetStreamIdentifier().GetStreamName())
+		recs := s.srv.log.stream(name)
+		if len(recs) == 0 {
+			return call.Send(&streams.ReadResp{Content: &streams.ReadResp_StreamNotFound_{
+				StreamNotFound: &streams.ReadResp_StreamNotFound{StreamIdentifier: &shared.StreamIdentifier{StreamName: []byte(name)}}}})
+		}
+		var sent uint64
+		if backwards {
+			from := len(recs) - 1
+			if r, ok := so.RevisionOption.(*streams.ReadReq_Options_StreamOptions_Revision); ok && r.Revision < uint64(len(recs)) {
+				from = int(r.Revision)
+			}
+			for i := from; i >= 0 && sent < count; i-- {
+				if err := send(recs[i]); err != nil {
+					return err
+				}
+				sent++
+			}
+			return nil
+		}
+		from := uint64(0)
+		switch r := so.RevisionOption.(type) {
+		case *streams.ReadReq_Options_StreamOptions_Revision:
+			from = r.Revision
+		case *streams.ReadReq_Options_StreamOptions_End:
+			from = uint64(len(recs))
+		}
+		for i := from; i < uint64(len(recs)) && sent < count; i++ {
+			if err := send(recs[i]); err != nil {
+				return err
+			}
+			sent++
+		}
+		return nil
+	}
+
+	ao := opts.GetAll()
+	if ao == nil {
+		return status.Error(codes.InvalidArgument, "read: neither a stream nor $all")
+	}
+	all, _ := s.srv.log.snapshot()
+	if subscribe {
+		start := 0
+		switch p := ao.AllOption.(type) {
+		case *streams.ReadReq_Options_AllOptions_Position:
+			start = firstAfter(all, p.Position.GetCommitPosition(), p.Position.GetPreparePosition())
+		case *streams.ReadReq_Options_AllOptions_End:
+			start = len(all)
+		}
+		return s.subscribe(call, start, filter, asString)
+	}
+	var sent uint64
+	if backwards {
+		from := len(all) - 1
+		if p, ok := ao.AllOption.(*streams.ReadReq_Options_AllOptions_Position); ok {
+			from = firstAtOrAfter(all, p.Position.GetCommitPosition(), p.Position.GetPreparePosition()) - 1
+		} else if _, ok := ao.AllOption.(*streams.ReadReq_Options_AllOptions_Start); ok {
+			from = -1
+		}
+		for i := from; i >= 0 && sent < count; i-- {
+			if !filter.match(all[i]) {
+				continue
+			}
+			if err := send(all[i]); err != nil {
+				return err
+			}
+			sent++
+		}
+		return nil
+	}
+	from := 0
+	switch p := ao.AllOption.(type) {
+	case *streams.ReadReq_Options_AllOptions_Position:
+		from = firstAtOrAfter(all, p.Position.GetCommitPosition(), p.Position.GetPreparePosition())
+	case *streams.ReadReq_Options_AllOptions_End:
+		from = len(all)
+	}
+	for i := from; i < len(all) && sent < count; i++ {
+		if !filter.match(all[i]) {
+			continue
+		}
+		if err := send(all[i]); err != nil {
+			return err
+		}
+		sent++
+	}
+	return nil
+}
+
+// subscribe confirms, catches up from all[start:], says it caught up, then
+// follows live writes until the call ends or the node drops subscriptions.
+func (s *streamsService) subscribe(call streams.Streams_ReadServer, start int, filter *filter, asString bool) error {
+	ctx := call.Context()
+	dropped := s.srv.dropSignal()
+	if err := call.Send(&streams.ReadResp{Content: &streams.ReadResp_Confirmation{
+		Confirmation: &streams.ReadResp_SubscriptionConfirmation{SubscriptionId: uuid.NewString()}}}); err != nil {
+		return err
+	}
+	cursor, caughtUp := start, false
+	for {
+		all, changed := s.srv.log.snapshot()
+		skipped := false
+		for ; cursor < len(all); cursor++ {
+			r := all[cursor]
+			if !filter.match(r) {
+				skipped = true
+				continue
+			}
+			if err := call.Send(&streams.ReadResp{Content: &streams.ReadResp_Event{Event: toReadEvent(r, asString)}}); err != nil {
+				return err
+			}
+		}
+		if skipped && filter != nil && cursor > 0 {
+			last := all[cursor-1]
+			if err := call.Send(&streams.ReadResp{Content: &streams.ReadResp_Checkpoint_{Checkpoint: &streams.ReadResp_Checkpoint{
+				CommitPosition: last.commit, PreparePosition: last.prepare}}}); err != nil {
+				return err
+			}
+		}
+		if !caughtUp {
+			caughtUp = true
+			if err := call.Send(&streams.ReadResp{Content: &streams.ReadResp_CaughtUp_{CaughtUp: &streams.ReadResp_CaughtUp{}}}); err != nil {
+				return err
+			}
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return status.FromContextError(ctx.Err()).Err()
+		case <-dropped:
+			return status.Error(codes.Unavailable, "subscription dropped by the test double")
+		}
+	}
+}
+
+func toReadEvent(r *record, asString bool) *streams.ReadResp_ReadEvent {
+	return &streams.ReadResp_ReadEvent{
+		Event: &streams.ReadResp_ReadEvent_RecordedEvent{
+			Id:               toProtoUUID(r.id, asString),
+			StreamIdentifier: &shared.StreamIdentifier{StreamName: []byte(r.stream)},
+			StreamRevision:   r.revision,
+			PreparePosition:  r.prepare,
+			CommitPosition:   r.commit,
+			Metadata: map[string]string{
+				"type":         r.eventType,
+				"content-type": r.contentType,
+				"created":      strconv.FormatInt(r.created, 10),
+			},
+			CustomMetadata: r.metadata,
+			Data:           r.data,
+		},
+		Position: &streams.ReadResp_ReadEvent_CommitPosition{CommitPosition: r.commit},
+	}
+}
+
+func toProtoUUID(id uuid.UUID, asString bool) *shared.UUID {
+	if asString {
+		return &shared.UUID{Value: &shared.UUID_String_{String_: id.String()}}
+	}
+	return &shared.UUID{Value: &shared.UUID_Structured_{Structured: &shared.UUID_Structured{
+		MostSignificantBits:  int64(binary.BigEndian.Uint64(id[:8])),
+		LeastSignificantBits: int64(binary.BigEndian.Uint64(id[8:])),
+	}}}
+}
+
+func fromProtoUUID(u *shared.UUID) (uuid.UUID, bool) {
+	if st := u.GetStructured(); st != nil {
+		var id uuid.UUID
+		binary.BigEndian.PutUint64(id[:8], uint64(st.GetMostSignificantBits()))
+		binary.BigEndian.PutUint64(id[8:], uint64(st.GetLeastSignificantBits()))
+		return id, true
+	}
+	id, err := uuid.Parse(u.GetString_())
+	return id, err == nil
+}
+
+// filter is a server-side $all filter on event type or stream name, by
+// regular expression or by prefixes. A nil filter matches everything.
+type filter struct {
+	onType   bool
+	re       *regexp.Regexp
+	prefixes []string
+}
+
+func compileFilter(f *streams.ReadReq_Options_FilterOptions) (*filter, error) {
+	if f == nil {
+		return nil, nil
+	}
+	out := &filter{}
+	var expr *streams.ReadReq_Options_FilterOptions_Expression
+	if e := f.GetEventType(); e != nil {
+		out.onType, expr = true, e
+	} else {
+		expr = f.GetStreamIdentifier()
+	}
+	if expr == nil {
+		return nil, errors.New("filter without an expression")
+	}
+	if expr.GetRegex() != "" {
+		re, err := regexp.Compile(expr.GetRegex())
+		if err != nil {
+			return nil, err
+		}
+		out.re = re
+	}
+	out.prefixes = expr.GetPrefix()
+	return out, nil
+}
+
+func (f *filter) match(r *record) bool {
+	if f == nil {
+		return true
+	}
+	subject := r.stream
+	if f.onType {
+		subject = r.eventType
+	}
+	if f.re != nil {
+		return f.re.MatchString(subject)
+	}
+	for _, p := range f.prefixes {
+		if strings.HasPrefix(subject, p) {
+			return true
+		}
+	}
+	return false
+}

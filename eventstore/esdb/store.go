@@ -1,0 +1,471 @@
+package esdb
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	kdb "github.com/EventStore/EventStore-Client-Go/v4/esdb"
+
+	"github.com/multimedia-portal/multimedia/eventstore"
+)
+
+// Options tunes a Store. The zero value gives the defaults.
+type Options struct {
+	// Logger receives the adapter's and the client's messages (default
+	// slog.Default()). The client's chatter goes out at debug level.
+	Logger *slog.Logger
+	// MinBackoff and MaxBackoff bound the wait before a dropped subscription
+	// subscribes again (defaults 50ms and 5s); the wait doubles on each
+	// failure in a row.
+	MinBackoff, MaxBackoff time.Duration
+	// ReadPageSize is how many events ReadAll and Head ask for at once while
+	// they skip system events (default 256).
+	ReadPageSize int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = 50 * time.Millisecond
+	}
+	if o.MaxBackoff < o.MinBackoff {
+		o.MaxBackoff = max(5*time.Second, o.MinBackoff)
+	}
+	if o.ReadPageSize <= 0 {
+		o.ReadPageSize = 256
+	}
+	return o
+}
+
+// Store implements eventstore.Store on an EventStoreDB / KurrentDB node or
+// cluster. Create it with Open and release it with Close.
+type Store struct {
+	cfg  kdb.Configuration
+	opts Options
+	log  *slog.Logger
+
+	mu     sync.Mutex
+	client *kdb.Client
+	closed bool
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Open parses a connection string (esdb://, esdb+discover:// or
+// kurrentdb://, which is read as esdb://) and returns a Store. The client
+// connects on first use, so Open does not fail when the server is down.
+func Open(connectionString string, opts Options) (*Store, error) {
+	if rest, ok := strings.CutPrefix(connectionString, "kurrentdb://"); ok {
+		connectionString = "esdb://" + rest
+	} else if rest, ok := strings.CutPrefix(connectionString, "kurrentdb+discover://"); ok {
+		connectionString = "esdb+discover://" + rest
+	}
+	cfg, err := kdb.ParseConnectionString(connectionString)
+	if err != nil {
+		return nil, fmt.Errorf("esdb: connection string: %w", err)
+	}
+	opts = opts.withDefaults()
+	s := &Store{opts: opts, log: opts.Logger}
+	cfg.Logger = s.clientLog
+	s.cfg = *cfg
+	client, err := s.newClient()
+	if err != nil {
+		return nil, err
+	}
+	s.client = client
+	return s, nil
+}
+
+func (s *Store) newClient() (*kdb.Client, error) {
+	cfg := s.cfg
+	client, err := kdb.NewClient(&cfg)
+	if err != nil {
+		return nil, fmt.Errorf("esdb: new client: %w", err)
+	}
+	return client, nil
+}
+
+// clientLog sends the client library's log lines to slog. The client reports
+// every cancelled call and dropped subscription as an error, which the
+// adapter handles itself, so they go out at debug level.
+func (s *Store) clientLog(level kdb.LogLevel, format string, args ...any) {
+	// The client passes its arguments as one slice through applyLogger.
+	if len(args) == 1 {
+		if inner, ok := args[0].([]any); ok {
+			args = inner
+		}
+	}
+	msg := "esdb client: " + fmt.Sprintf(format, args...)
+	if level == kdb.LogWarn {
+		s.log.Info(msg)
+		return
+	}
+	s.log.Debug(msg)
+}
+
+// Close releases the client and its connection. Calls after Close fail with
+// ErrUnavailable.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.client.Close()
+}
+
+// current returns the client in use.
+func (s *Store) current() (*kdb.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, &eventstore.Error{Code: eventstore.ErrorCodeUnavailable, Message: "event store is closed"}
+	}
+	return s.client, nil
+}
+
+// renew replaces a client that gave up: after a failed discovery the client
+// closes itself for good and answers every later call with
+// ErrorCodeConnectionClosed.
+func (s *Store) renew(old *kdb.Client, err error) {
+	var e *kdb.Error
+	if !errors.As(err, &e) || e.Code() != kdb.ErrorCodeConnectionClosed {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.client != old {
+		return
+	}
+	fresh, nerr := s.newClient()
+	if nerr != nil {
+		s.log.Warn("esdb: cannot renew the client", "error", nerr)
+		return
+	}
+	s.log.Info("esdb: connection closed by the client library; starting a new client")
+	s.client = fresh
+	_ = old.Close()
+}
+
+// unavailable wraps a client error; a cancelled context stays recognisable
+// through errors.Is(err, context.Canceled).
+func unavailable(ctx context.Context, what string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+		err = fmt.Errorf("%w (%w)", ctxErr, err)
+	}
+	return &eventstore.Error{Code: eventstore.ErrorCodeUnavailable, Message: what, Err: err}
+}
+
+func cancelled(ctx context.Context, what string) error {
+	if err := ctx.Err(); err != nil {
+		return &eventstore.Error{Code: eventstore.ErrorCodeUnavailable, Message: what, Err: err}
+	}
+	return nil
+}
+
+func toRevision(e eventstore.ExpectedVersion) kdb.ExpectedRevision {
+	switch {
+	case e.IsNoStream():
+		return kdb.NoStream{}
+	case e.IsStreamExists():
+		return kdb.StreamExists{}
+	}
+	if v, ok := e.Exact(); ok {
+		return kdb.StreamRevision{Value: v}
+	}
+	return kdb.Any{}
+}
+
+// Append implements eventstore.Store.
+func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	if err := eventstore.ValidateAppend(stream, events); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	what := fmt.Sprintf("append to %q", stream)
+	data := make([]kdb.EventData, len(events))
+	for i, e := range events {
+		if isSystemType(e.Type) {
+			return eventstore.AppendResult{}, &eventstore.Error{Code: eventstore.ErrorCodeInvalidEvent, Stream: stream,
+				Message: fmt.Sprintf("event %d (type %q) of stream %q: a type beginning with '$' is an EventStoreDB system event", i, e.Type, stream)}
+		}
+		meta := []byte(e.Metadata)
+		if len(meta) == 0 {
+			meta = []byte("{}")
+		}
+		data[i] = kdb.EventData{EventID: e.ID, EventType: e.Type, ContentType: kdb.ContentTypeJson, Data: e.Data, Metadata: meta}
+	}
+	if err := cancelled(ctx, what); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	client, err := s.current()
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	res, err := client.AppendToStream(ctx, stream, kdb.AppendToStreamOptions{ExpectedRevision: toRevision(expected)}, data...)
+	if err != nil {
+		var e *kdb.Error
+		if errors.As(err, &e) && e.Code() == kdb.ErrorCodeWrongExpectedVersion {
+			actual, ok := actualRevision(e)
+			if !ok {
+				if actual, err = s.lastRevision(ctx, stream); err != nil {
+					return eventstore.AppendResult{}, err
+				}
+			}
+			return eventstore.AppendResult{}, wrongVersion(stream, expected, actual, err)
+		}
+		s.renew(client, err)
+		return eventstore.AppendResult{}, unavailable(ctx, what, err)
+	}
+	out := eventstore.AppendResult{
+		NextExpectedVersion: res.NextExpectedVersion,
+		Position:            eventstore.Position{Commit: res.CommitPosition, Prepare: res.PreparePosition},
+	}
+	if out.Position.IsZero() {
+		// A repeated append (same ids) is answered without a position: take
+		// the original one from the stream.
+		recs, err := s.ReadStream(ctx, stream, out.NextExpectedVersion, 1)
+		if err != nil {
+			return eventstore.AppendResult{}, err
+		}
+		if len(recs) == 1 {
+			out.Position = recs[0].Position
+		}
+	}
+	return out, nil
+}
+
+// wevPattern reads the current revision out of the client's message; the
+// client keeps the server's structured answer only in this text.
+var wevPattern = regexp.MustCompile(`but got '([^']*)'`)
+
+func actualRevision(e *kdb.Error) (int64, bool) {
+	if e.Err() == nil {
+		return 0, false
+	}
+	m := wevPattern.FindStringSubmatch(e.Err().Error())
+	if m == nil {
+		return 0, false
+	}
+	if m[1] == "no_stream" {
+		return eventstore.NoStreamVersion, true
+	}
+	v, err := strconv.ParseInt(m[1], 10, 64)
+	return v, err == nil && v >= 0
+}
+
+// lastRevision reads the stream's last revision, or NoStreamVersion.
+func (s *Store) lastRevision(ctx context.Context, stream string) (int64, error) {
+	client, err := s.current()
+	if err != nil {
+		return 0, err
+	}
+	rs, err := client.ReadStream(ctx, stream, kdb.ReadStreamOptions{Direction: kdb.Backwards, From: kdb.End{}}, 1)
+	if err != nil {
+		s.renew(client, err)
+		return 0, unavailable(ctx, fmt.Sprintf("read the revision of %q", stream), err)
+	}
+	defer rs.Close()
+	ev, err := rs.Recv()
+	if err != nil {
+		var e *kdb.Error
+		if errors.Is(err, io.EOF) || (errors.As(err, &e) && e.Code() == kdb.ErrorCodeResourceNotFound) {
+			return eventstore.NoStreamVersion, nil
+		}
+		return 0, unavailable(ctx, fmt.Sprintf("read the revision of %q", stream), err)
+	}
+	return int64(ev.OriginalEvent().EventNumber), nil
+}
+
+func wrongVersion(stream string, expected eventstore.ExpectedVersion, actual int64, cause error) error {
+	cur := "no stream"
+	if actual >= 0 {
+		cur = "version " + strconv.FormatInt(actual, 10)
+	}
+	return &eventstore.Error{Code: eventstore.ErrorCodeWrongExpectedVersion, Stream: stream,
+		Expected: expected, Actual: actual, Err: cause,
+		Message: fmt.Sprintf("append to %q: expected %s, stream is at %s", stream, expected, cur)}
+}
+
+func isSystemType(t string) bool { return strings.HasPrefix(t, "$") }
+
+func checkLimit(limit int) error {
+	if limit < 1 {
+		return &eventstore.Error{Code: eventstore.ErrorCodeInvalidArgument,
+			Message: fmt.Sprintf("limit must be at least 1, got %d", limit)}
+	}
+	return nil
+}
+
+func toRecorded(ev *kdb.ResolvedEvent) eventstore.RecordedEvent {
+	e := ev.OriginalEvent()
+	return eventstore.RecordedEvent{
+		ID:         e.EventID,
+		StreamID:   e.StreamID,
+		Version:    e.EventNumber,
+		Type:       e.EventType,
+		Data:       json.RawMessage(e.Data),
+		Metadata:   json.RawMessage(e.UserMetadata),
+		Position:   eventstore.Position{Commit: e.Position.Commit, Prepare: e.Position.Prepare},
+		RecordedAt: e.CreatedDate,
+	}
+}
+
+// ReadStream implements eventstore.Store.
+func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limit int) ([]eventstore.RecordedEvent, error) {
+	if err := eventstore.ValidateStreamID(stream); err != nil {
+		return nil, err
+	}
+	if err := checkLimit(limit); err != nil {
+		return nil, err
+	}
+	what := fmt.Sprintf("read stream %q", stream)
+	if err := cancelled(ctx, what); err != nil {
+		return nil, err
+	}
+	client, err := s.current()
+	if err != nil {
+		return nil, err
+	}
+	rs, err := client.ReadStream(ctx, stream, kdb.ReadStreamOptions{Direction: kdb.Forwards, From: kdb.Revision(from)}, uint64(limit))
+	if err != nil {
+		s.renew(client, err)
+		return nil, unavailable(ctx, what, err)
+	}
+	defer rs.Close()
+	out := make([]eventstore.RecordedEvent, 0, min(limit, 256))
+	for {
+		ev, err := rs.Recv()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			var e *kdb.Error
+			if errors.As(err, &e) && e.Code() == kdb.ErrorCodeResourceNotFound {
+				return out, nil
+			}
+			return nil, unavailable(ctx, what, err)
+		}
+		out = append(out, toRecorded(ev))
+	}
+}
+
+// readAllPage reads up to count events of $all from a position (inclusive,
+// as the server reads) in one direction, system events included.
+func (s *Store) readAllPage(ctx context.Context, from kdb.AllPosition, dir kdb.Direction, count int) ([]*kdb.ResolvedEvent, error) {
+	client, err := s.current()
+	if err != nil {
+		return nil, err
+	}
+	rs, err := client.ReadAll(ctx, kdb.ReadAllOptions{Direction: dir, From: from}, uint64(count))
+	if err != nil {
+		s.renew(client, err)
+		return nil, unavailable(ctx, "read all", err)
+	}
+	defer rs.Close()
+	var out []*kdb.ResolvedEvent
+	for {
+		ev, err := rs.Recv()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, unavailable(ctx, "read all", err)
+		}
+		out = append(out, ev)
+	}
+}
+
+func allPosition(p eventstore.Position) kdb.AllPosition {
+	if p.IsZero() {
+		return kdb.Start{}
+	}
+	return kdb.Position{Commit: p.Commit, Prepare: p.Prepare}
+}
+
+func positionOf(ev *kdb.ResolvedEvent) eventstore.Position {
+	p := ev.OriginalEvent().Position
+	return eventstore.Position{Commit: p.Commit, Prepare: p.Prepare}
+}
+
+// ReadAll implements eventstore.Store. The server reads $all from a
+// position inclusively and with its own system events; both are skipped here.
+func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
+	if err := checkLimit(limit); err != nil {
+		return nil, err
+	}
+	if err := cancelled(ctx, "read all"); err != nil {
+		return nil, err
+	}
+	page := max(min(limit+1, 4096), s.opts.ReadPageSize)
+	out := make([]eventstore.RecordedEvent, 0, min(limit, 1024))
+	from := after
+	for {
+		evs, err := s.readAllPage(ctx, allPosition(from), kdb.Forwards, page)
+		if err != nil {
+			return nil, err
+		}
+		progressed := false
+		for _, ev := range evs {
+			pos := positionOf(ev)
+			if !from.Less(pos) && !(from.IsZero() && pos.IsZero()) {
+				continue // the event at the position read from, or before it
+			}
+			from, progressed = pos, true
+			if isSystemType(ev.OriginalEvent().EventType) {
+				continue
+			}
+			out = append(out, toRecorded(ev))
+			if len(out) == limit {
+				return out, nil
+			}
+		}
+		if len(evs) < page || !progressed {
+			return out, nil
+		}
+	}
+}
+
+// Head implements eventstore.Store: the position of the newest event that
+// is not a system event, read backwards from the end of $all.
+func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
+	if err := cancelled(ctx, "read head"); err != nil {
+		return eventstore.Position{}, err
+	}
+	var from kdb.AllPosition = kdb.End{}
+	var before *eventstore.Position
+	page := min(s.opts.ReadPageSize, 64)
+	for {
+		evs, err := s.readAllPage(ctx, from, kdb.Backwards, page)
+		if err != nil {
+			return eventstore.Position{}, err
+		}
+		progressed := false
+		for _, ev := range evs {
+			pos := positionOf(ev)
+			if before != nil && !pos.Less(*before) {
+				continue // the event at the position read from
+			}
+			progressed = true
+			if !isSystemType(ev.OriginalEvent().EventType) {
+				return pos, nil
+			}
+			p := pos
+			before, from = &p, kdb.Position{Commit: p.Commit, Prepare: p.Prepare}
+		}
+		if len(evs) < page || !progressed {
+			return eventstore.Start, nil
+		}
+	}
+}
