@@ -1,0 +1,334 @@
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/multimedia-portal/multimedia/eventstore"
+)
+
+// Metadata keys the chain adds to every event.
+const (
+	PrevHashKey = "prev_hash"
+	HashKey     = "hash"
+)
+
+// GenesisHash is the prev_hash of the first event of every stream.
+const GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// hashDomain separates these hashes from any other SHA-256 use; a new chain
+// format gets a new prefix.
+const hashDomain = "multimedia-audit-chain/v1"
+
+// HashEvent computes an event's chain hash: SHA-256 over the previous hash,
+// the stream, the version, the type and the canonical JSON of the data and
+// of the metadata without the hash fields, each length-prefixed so that no
+// two different inputs share bytes. It returns the hex digest.
+func HashEvent(prevHash, stream string, version uint64, eventType string, data, metadata []byte) (string, error) {
+	cd, err := Canonical(data)
+	if err != nil {
+		return "", fmt.Errorf("data: %w", err)
+	}
+	cm, err := canonicalMetadata(metadata)
+	if err != nil {
+		return "", fmt.Errorf("metadata: %w", err)
+	}
+	h := sha256.New()
+	field := func(b []byte) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	field([]byte(hashDomain))
+	field([]byte(prevHash))
+	field([]byte(stream))
+	field([]byte(strconv.FormatUint(version, 10)))
+	field([]byte(eventType))
+	field(cd)
+	field(cm)
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// canonicalMetadata is the canonical JSON of metadata without the hash
+// fields; empty metadata counts as {}.
+func canonicalMetadata(metadata []byte) ([]byte, error) {
+	m, err := metadataObject(metadata)
+	if err != nil {
+		return nil, err
+	}
+	delete(m, PrevHashKey)
+	delete(m, HashKey)
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return Canonical(b)
+}
+
+// metadataObject decodes metadata as a JSON object (empty means {}).
+func metadataObject(metadata []byte) (map[string]json.RawMessage, error) {
+	m := map[string]json.RawMessage{}
+	if len(metadata) == 0 {
+		return m, nil
+	}
+	if err := json.Unmarshal(metadata, &m); err != nil {
+		return nil, fmt.Errorf("metadata is not a JSON object: %w", err)
+	}
+	if m == nil { // the document was null
+		m = map[string]json.RawMessage{}
+	}
+	return m, nil
+}
+
+// chainFields reads prev_hash and hash from stored metadata; empty strings
+// when absent.
+func chainFields(metadata []byte) (prev, hash string) {
+	var f struct {
+		Prev string `json:"prev_hash"`
+		Hash string `json:"hash"`
+	}
+	_ = json.Unmarshal(metadata, &f) // absent or malformed fields read as ""; Verify reports them
+	return f.Prev, f.Hash
+}
+
+// ChainOptions tunes NewChainedStoreWithOptions. The zero value is valid.
+type ChainOptions struct {
+	// MaxRetries bounds the re-reads of an append with expected version Any
+	// or StreamExists that lost a race, with a random growing pause between
+	// them (default 32).
+	MaxRetries int
+}
+
+// chainedStore is the decorator; see NewChainedStore.
+type chainedStore struct {
+	inner eventstore.Store
+	opts  ChainOptions
+
+	mu   sync.Mutex
+	last map[string]uint64 // a version known to exist per stream: where to start reading for the tail
+}
+
+// maxTailCache bounds the per-stream cache of known versions.
+const maxTailCache = 50_000
+
+// NewChainedStore returns inner with every appended event chained to the
+// previous event of its stream (prev_hash and hash in its metadata). Appends
+// with Any or StreamExists read the stream's last event and append with the
+// exact version, retrying a bounded number of times when another writer
+// wins, so concurrent appends cannot fork a chain. Reads and subscriptions
+// pass through unchanged.
+func NewChainedStore(inner eventstore.Store) eventstore.Store {
+	return NewChainedStoreWithOptions(inner, ChainOptions{})
+}
+
+// NewChainedStoreWithOptions is NewChainedStore with options.
+func NewChainedStoreWithOptions(inner eventstore.Store, opts ChainOptions) eventstore.Store {
+	if opts.MaxRetries <= 0 {
+		opts.MaxRetries = 32
+	}
+	return &chainedStore{inner: inner, opts: opts, last: map[string]uint64{}}
+}
+
+// Unchained returns the store under a chained store, or s itself. Import
+// writes through it so that the exported hashes are stored as they were.
+func Unchained(s eventstore.Store) eventstore.Store {
+	if c, ok := s.(*chainedStore); ok {
+		return c.inner
+	}
+	return s
+}
+
+// Append implements eventstore.Store.
+func (c *chainedStore) Append(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	if err := eventstore.ValidateAppend(stream, events); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	metas := make([]map[string]json.RawMessage, len(events))
+	for i, e := range events {
+		m, err := metadataObject(e.Metadata)
+		if err != nil {
+			return eventstore.AppendResult{}, &eventstore.Error{Code: eventstore.ErrorCodeInvalidEvent, Stream: stream,
+				Message: fmt.Sprintf("event %d (type %q) of stream %q: %v", i, e.Type, stream, err)}
+		}
+		metas[i] = m
+	}
+	retrying := expected.IsAny() || expected.IsStreamExists()
+	for attempt := 0; ; attempt++ {
+		prevVersion, prevHash, err := c.tail(ctx, stream, expected)
+		if err != nil {
+			return eventstore.AppendResult{}, err
+		}
+		innerExpected := eventstore.NoStream
+		if prevVersion >= 0 {
+			innerExpected = eventstore.Exact(uint64(prevVersion))
+		} else if expected.IsStreamExists() {
+			return eventstore.AppendResult{}, &eventstore.Error{Code: eventstore.ErrorCodeWrongExpectedVersion, Stream: stream,
+				Expected: expected, Actual: eventstore.NoStreamVersion,
+				Message: fmt.Sprintf("append to %q: expected stream exists, stream is at no stream", stream)}
+		}
+		chained, err := chain(stream, prevVersion, prevHash, events, metas)
+		if err != nil {
+			return eventstore.AppendResult{}, err
+		}
+		res, err := c.inner.Append(ctx, stream, innerExpected, chained...)
+		switch {
+		case err == nil:
+			c.remember(stream, res.NextExpectedVersion)
+			return res, nil
+		case retrying && errors.Is(err, eventstore.ErrWrongExpectedVersion) && attempt < c.opts.MaxRetries:
+			if err := backoff(ctx, attempt); err != nil {
+				return eventstore.AppendResult{}, err
+			}
+			continue
+		case retrying && errors.Is(err, eventstore.ErrWrongExpectedVersion):
+			return eventstore.AppendResult{}, fmt.Errorf("audit: append to %q lost %d races for the stream's tail: %w", stream, attempt+1, err)
+		default:
+			var ee *eventstore.Error
+			if errors.As(err, &ee) && ee.Code == eventstore.ErrorCodeWrongExpectedVersion {
+				// Report the caller's condition, not the one the chain used.
+				cp := *ee
+				cp.Expected = expected
+				return eventstore.AppendResult{}, &cp
+			}
+			return eventstore.AppendResult{}, err
+		}
+	}
+}
+
+// backoff waits a random while, growing with attempt, so that writers
+// racing for one stream's tail spread out instead of colliding again.
+func backoff(ctx context.Context, attempt int) error {
+	d := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// chain returns copies of events with prev_hash and hash set, as if they
+// followed the event prevVersion whose hash is prevHash.
+func chain(stream string, prevVersion int64, prevHash string, events []eventstore.EventData, metas []map[string]json.RawMessage) ([]eventstore.EventData, error) {
+	out := make([]eventstore.EventData, len(events))
+	for i, e := range events {
+		m := make(map[string]json.RawMessage, len(metas[i])+2)
+		for k, v := range metas[i] {
+			m[k] = v
+		}
+		delete(m, HashKey)
+		m[PrevHashKey] = json.RawMessage(strconv.Quote(prevHash))
+		md, err := json.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		version := uint64(prevVersion + 1 + int64(i))
+		h, err := HashEvent(prevHash, stream, version, e.Type, e.Data, md)
+		if err != nil {
+			return nil, &eventstore.Error{Code: eventstore.ErrorCodeInvalidEvent, Stream: stream,
+				Message: fmt.Sprintf("event %d (type %q) of stream %q: %v", i, e.Type, stream, err)}
+		}
+		m[HashKey] = json.RawMessage(strconv.Quote(h))
+		if md, err = json.Marshal(m); err != nil {
+			return nil, err
+		}
+		e.Metadata = md
+		out[i] = e
+		prevHash = h
+	}
+	return out, nil
+}
+
+// tail returns the version and hash of the event the append will follow:
+// -1 and GenesisHash for a new stream.
+func (c *chainedStore) tail(ctx context.Context, stream string, expected eventstore.ExpectedVersion) (int64, string, error) {
+	if expected.IsNoStream() {
+		return eventstore.NoStreamVersion, GenesisHash, nil
+	}
+	if v, ok := expected.Exact(); ok {
+		page, err := c.inner.ReadStream(ctx, stream, v, 1)
+		if err != nil {
+			return 0, "", err
+		}
+		if len(page) == 0 || page[0].Version != v {
+			// The inner store reports the mismatch with the stream's real version.
+			return int64(v), GenesisHash, nil
+		}
+		_, h := chainFields(page[0].Metadata)
+		return int64(v), h, nil
+	}
+	c.mu.Lock()
+	from := c.last[stream]
+	c.mu.Unlock()
+	const page = 500
+	var last *eventstore.RecordedEvent
+	for {
+		events, err := c.inner.ReadStream(ctx, stream, from, page)
+		if err != nil {
+			return 0, "", err
+		}
+		if len(events) > 0 {
+			last = &events[len(events)-1]
+			from = last.Version + 1
+		}
+		if len(events) < page {
+			break
+		}
+	}
+	if last == nil {
+		if from > 0 { // the cache said the stream had events; it is gone (a test reset): start over
+			c.forget(stream)
+			return c.tail(ctx, stream, expected)
+		}
+		return eventstore.NoStreamVersion, GenesisHash, nil
+	}
+	_, h := chainFields(last.Metadata)
+	return int64(last.Version), h, nil
+}
+
+func (c *chainedStore) remember(stream string, version uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.last) >= maxTailCache {
+		clear(c.last)
+	}
+	c.last[stream] = version
+}
+
+func (c *chainedStore) forget(stream string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.last, stream)
+}
+
+// ReadStream implements eventstore.Store.
+func (c *chainedStore) ReadStream(ctx context.Context, stream string, from uint64, limit int) ([]eventstore.RecordedEvent, error) {
+	return c.inner.ReadStream(ctx, stream, from, limit)
+}
+
+// ReadAll implements eventstore.Store.
+func (c *chainedStore) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
+	return c.inner.ReadAll(ctx, after, limit)
+}
+
+// Subscribe implements eventstore.Store.
+func (c *chainedStore) Subscribe(ctx context.Context, after eventstore.Position, opts eventstore.SubscribeOptions, handle eventstore.Handler) error {
+	return c.inner.Subscribe(ctx, after, opts, handle)
+}
+
+// Head implements eventstore.Store.
+func (c *chainedStore) Head(ctx context.Context) (eventstore.Position, error) {
+	return c.inner.Head(ctx)
+}

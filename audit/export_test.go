@@ -1,0 +1,182 @@
+package audit_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/multimedia-portal/multimedia/audit"
+	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/projections"
+	"github.com/multimedia-portal/multimedia/projections/accounts"
+)
+
+// readModel rebuilds the accounts read model from the log and returns its rows.
+func readModel(t *testing.T, pool *pgxpool.Pool, store eventstore.Store) []accounts.Account {
+	t.Helper()
+	if _, err := projections.Rebuild(ctxT(t), projections.RebuildOptions{Pool: pool, Store: store, Projection: accounts.New()}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := accounts.NewReader(pool).All(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func allEvents(t *testing.T, store eventstore.Store) []eventstore.RecordedEvent {
+	t.Helper()
+	var out []eventstore.RecordedEvent
+	after := eventstore.Start
+	for {
+		page, err := store.ReadAll(ctxT(t), after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, page...)
+		if len(page) < 1000 {
+			return out
+		}
+		after = page[len(page)-1].Position
+	}
+}
+
+func canon(t *testing.T, b []byte) string {
+	t.Helper()
+	c, err := audit.Canonical(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(c)
+}
+
+func TestExportImportRoundTrip(t *testing.T) {
+	src, srcPool := newChained(t)
+	ctx := ctxT(t)
+	rnd := rand.New(rand.NewPCG(21, 22))
+	var last eventstore.Position
+	for range 6 {
+		id := uuid.NewString()
+		h := generateHistory(t, rnd, id, time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), 5+rnd.IntN(20))
+		claimEmail(t, src, id, "audit-"+id[:8]+"@example.com", h[0].at)
+		pos := appendHistory(t, src, id, h)
+		last = pos[len(pos)-1]
+	}
+	res, err := src.Append(ctx, "video-"+uuid.NewString(), eventstore.NoStream,
+		eventstore.EventData{ID: uuid.New(), Type: "VideoPublished.v1", Data: json.RawMessage(`{"title":"Summit","duration_seconds":61.50,"n":1e3}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Position.Less(last) {
+		t.Fatal("positions go backwards")
+	}
+	waitForHead(t, src, res.Position)
+	want := allEvents(t, src)
+
+	var buf bytes.Buffer
+	var progressed int64
+	exp, err := audit.Export(ctx, src, eventstore.Start, &buf, func(n int64, _ eventstore.Position) { progressed = n })
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if exp.Events != int64(len(want)) || len(lines) != len(want) || progressed != exp.Events || exp.Last != want[len(want)-1].Position {
+		t.Fatalf("export: %+v, %d lines, progress %d; %d events in the log", exp, len(lines), progressed, len(want))
+	}
+	// --from exports only what came after.
+	var tail bytes.Buffer
+	if r, err := audit.Export(ctx, src, want[len(want)-3].Position, &tail, nil); err != nil || r.Events != 2 {
+		t.Fatalf("export from %s: %+v %v", want[len(want)-3].Position, r, err)
+	}
+
+	dst, dstPool := newChained(t)
+	imp, err := audit.Import(ctx, dst, bytes.NewReader(buf.Bytes()), audit.ImportOptions{BatchSize: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imp.Events != int64(len(want)) || imp.Streams != 13 {
+		t.Fatalf("import: %+v", imp)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	var got []eventstore.RecordedEvent
+	for got = allEvents(t, dst); len(got) < len(want) && time.Now().Before(deadline); got = allEvents(t, dst) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d events imported, want %d", len(got), len(want))
+	}
+	for i := range want {
+		w, g := want[i], got[i]
+		if g.ID != w.ID || g.StreamID != w.StreamID || g.Version != w.Version || g.Type != w.Type ||
+			canon(t, g.Data) != canon(t, w.Data) || canon(t, g.Metadata) != canon(t, w.Metadata) {
+			t.Fatalf("event %d differs:\n got  %+v\n want %+v", i, g, w)
+		}
+	}
+	r, err := audit.VerifyAll(ctx, dst, nil)
+	if err != nil || !r.OK() || r.Events != int64(len(want)) {
+		t.Fatalf("verify after import: %+v %v", r, err)
+	}
+	srcRows, dstRows := readModel(t, srcPool, src), readModel(t, dstPool, dst)
+	if len(srcRows) != 6 || !reflect.DeepEqual(srcRows, dstRows) {
+		t.Fatalf("read models differ:\n source %+v\n import %+v", srcRows, dstRows)
+	}
+
+	// A store with events is refused.
+	if _, err := audit.Import(ctx, dst, bytes.NewReader(buf.Bytes()), audit.ImportOptions{}); !errors.Is(err, audit.ErrNotEmpty) {
+		t.Fatalf("import into a full store: %v", err)
+	}
+}
+
+func TestImportRefusesBadInputWritingNothing(t *testing.T) {
+	src, _ := newChained(t)
+	ctx := ctxT(t)
+	id := uuid.NewString()
+	pos := appendHistory(t, src, id, generateHistory(t, rand.New(rand.NewPCG(5, 6)), id, time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), 6))
+	waitForHead(t, src, pos[len(pos)-1])
+	var buf bytes.Buffer
+	if _, err := audit.Export(ctx, src, eventstore.Start, &buf, nil); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	edit := func(i int, f func(m map[string]any)) string {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(lines[i]), &m); err != nil {
+			t.Fatal(err)
+		}
+		f(m)
+		b, _ := json.Marshal(m)
+		out := append([]string{}, lines...)
+		out[i] = string(b)
+		return strings.Join(out, "\n")
+	}
+	cases := []struct{ name, input, want string }{
+		{"not JSON", strings.Join(append(append([]string{}, lines[:2]...), "{oops"), "\n"), "line 3: not an export record"},
+		{"edited data", edit(3, func(m map[string]any) { m["data"].(map[string]any)["at"] = "2001-01-01T00:00:00Z" }), "line 4: stream account-" + id + " version 3"},
+		{"missing event", strings.Join(append(append([]string{}, lines[:2]...), lines[3:]...), "\n"), "line 3: stream account-" + id + " version 3"},
+		{"no id", edit(0, func(m map[string]any) { delete(m, "event_id") }), "line 1: event_id is missing"},
+		{"duplicate id", lines[0] + "\n" + edit(1, func(m map[string]any) {
+			var f map[string]any
+			_ = json.Unmarshal([]byte(lines[0]), &f)
+			m["event_id"] = f["event_id"]
+		}), "appears twice"},
+	}
+	dst, _ := newChained(t)
+	for _, c := range cases {
+		_, err := audit.Import(ctx, dst, strings.NewReader(c.input), audit.ImportOptions{})
+		if !errors.Is(err, audit.ErrBadImport) || !strings.Contains(err.Error(), c.want) {
+			t.Fatalf("%s: %v; want ErrBadImport with %q", c.name, err, c.want)
+		}
+		if head, err := dst.Head(context.Background()); err != nil || !head.IsZero() {
+			t.Fatalf("%s: the target has events up to %s (%v)", c.name, head, err)
+		}
+	}
+}

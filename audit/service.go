@@ -1,0 +1,334 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/eventstore"
+)
+
+// Errors of the audit queries; callers branch with errors.Is.
+var (
+	// ErrNotFound: no account with that id or e-mail address has events.
+	ErrNotFound = errors.New("audit: no such account")
+	// ErrInvalidArgument: a malformed id, address, limit or instant.
+	ErrInvalidArgument = errors.New("audit: invalid argument")
+)
+
+// MaxPageSize is the largest History page.
+const MaxPageSize = 1000
+
+// Service answers the auditors' questions about accounts from the event
+// store alone, so it needs no read model and sees tampering the read
+// models would hide.
+type Service struct {
+	store eventstore.Store
+}
+
+// NewService returns a Service reading store.
+func NewService(store eventstore.Store) *Service { return &Service{store: store} }
+
+// Store returns the store the service reads.
+func (s *Service) Store() eventstore.Store { return s.store }
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidArgument}, args...)...)
+}
+
+// checkAccountID accepts a UUID in canonical form and returns it lower-case.
+func checkAccountID(id string) (string, error) {
+	u, err := uuid.Parse(id)
+	if err != nil || len(id) != 36 {
+		return "", invalid("account id %q is not a UUID", truncate(id, 64))
+	}
+	return u.String(), nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// AccountIDByEmail finds the account that claimed an address, through the
+// e-mail claim stream (account.EmailStreamID of the normalised address).
+func (s *Service) AccountIDByEmail(ctx context.Context, email string) (string, error) {
+	norm, err := account.NormaliseEmail(email)
+	if err != nil {
+		return "", invalid("email: %v", err)
+	}
+	page, err := s.store.ReadStream(ctx, norm.StreamID(), 0, 100)
+	if err != nil {
+		return "", fmt.Errorf("audit: read the claim of an address: %w", err)
+	}
+	for _, re := range page {
+		if re.Type != account.EmailClaimedType {
+			continue
+		}
+		e, err := account.Decode(re.Type, re.Data)
+		if err != nil {
+			return "", fmt.Errorf("audit: decode %s version %d: %w", re.StreamID, re.Version, err)
+		}
+		if c, ok := e.(account.EmailClaimed); ok && c.AccountID != "" {
+			return c.AccountID, nil
+		}
+	}
+	return "", fmt.Errorf("%w: no account claimed that address", ErrNotFound)
+}
+
+// HistoryEvent is one event as an auditor sees it: secrets redacted.
+type HistoryEvent struct {
+	EventID    uuid.UUID           `json:"event_id"`
+	Type       string              `json:"type"`
+	Version    uint64              `json:"version"`
+	Position   eventstore.Position `json:"position"`
+	RecordedAt time.Time           `json:"recorded_at"`
+	// OccurredAt is when the command ran (metadata occurred_at), which an
+	// import keeps while RecordedAt becomes the import's time.
+	OccurredAt time.Time `json:"occurred_at"`
+	// Metadata holds event_id, correlation_id, causation_id, actor,
+	// client_ip, occurred_at and the chain's prev_hash and hash.
+	Metadata json.RawMessage `json:"metadata"`
+	Data     json.RawMessage `json:"data"`
+}
+
+// HistoryPage is a run of an account's events in version order.
+type HistoryPage struct {
+	AccountID string         `json:"account_id"`
+	Stream    string         `json:"stream"`
+	Events    []HistoryEvent `json:"events"`
+	// Next is the after_version of the next page; nil on the last page.
+	Next *uint64 `json:"next"`
+}
+
+// ToHistoryEvent redacts a stored event for an auditor.
+func ToHistoryEvent(re eventstore.RecordedEvent) HistoryEvent {
+	md := json.RawMessage("{}")
+	if len(re.Metadata) > 0 {
+		md = redactJSON(re.Metadata)
+	}
+	return HistoryEvent{
+		EventID:    re.ID,
+		Type:       re.Type,
+		Version:    re.Version,
+		Position:   re.Position,
+		RecordedAt: re.RecordedAt.UTC(),
+		OccurredAt: eventTime(re),
+		Metadata:   md,
+		Data:       RedactData(re.Type, re.Data),
+	}
+}
+
+// eventTime is when an event happened: its metadata's occurred_at, else
+// when it was stored.
+func eventTime(re eventstore.RecordedEvent) time.Time {
+	var m struct {
+		OccurredAt time.Time `json:"occurred_at"`
+	}
+	if json.Unmarshal(re.Metadata, &m) == nil && !m.OccurredAt.IsZero() {
+		return m.OccurredAt.UTC()
+	}
+	return re.RecordedAt.UTC()
+}
+
+// History returns up to limit events of the account with a version above
+// afterVersion (-1 for the start). An account without events is ErrNotFound.
+func (s *Service) History(ctx context.Context, accountID string, afterVersion int64, limit int) (HistoryPage, error) {
+	id, err := checkAccountID(accountID)
+	if err != nil {
+		return HistoryPage{}, err
+	}
+	if limit < 1 || limit > MaxPageSize {
+		return HistoryPage{}, invalid("limit %d is outside 1..%d", limit, MaxPageSize)
+	}
+	if afterVersion < -1 {
+		return HistoryPage{}, invalid("after_version %d is negative", afterVersion)
+	}
+	stream := account.StreamID(id)
+	page, err := s.store.ReadStream(ctx, stream, uint64(afterVersion+1), limit+1)
+	if err != nil {
+		return HistoryPage{}, fmt.Errorf("audit: read %s: %w", stream, err)
+	}
+	if len(page) == 0 && afterVersion == -1 {
+		return HistoryPage{}, fmt.Errorf("%w: account %s has no events", ErrNotFound, id)
+	}
+	out := HistoryPage{AccountID: id, Stream: stream, Events: make([]HistoryEvent, 0, min(len(page), limit))}
+	for i, re := range page {
+		if i == limit {
+			next := page[limit-1].Version
+			out.Next = &next
+			break
+		}
+		out.Events = append(out.Events, ToHistoryEvent(re))
+	}
+	return out, nil
+}
+
+// State is an account as it was at an instant: the fold of its events that
+// happened at or before AsOf.
+type State struct {
+	AccountID string    `json:"account_id"`
+	AsOf      time.Time `json:"as_of"`
+	// Registered is false when AsOf is before the registration.
+	Registered        bool       `json:"registered"`
+	Email             string     `json:"email,omitempty"`
+	Status            string     `json:"status"`
+	Verified          bool       `json:"verified"`
+	Newsletter        bool       `json:"newsletter"`
+	RegisteredAt      *time.Time `json:"registered_at"`
+	VerifiedAt        *time.Time `json:"verified_at"`
+	LastLoginAt       *time.Time `json:"last_login_at"`
+	FailedLogins      int        `json:"failed_logins"`
+	LastFailedLoginAt *time.Time `json:"last_failed_login_at"`
+	OpenSessions      int        `json:"open_sessions"`
+	PasswordChangedAt *time.Time `json:"password_changed_at"`
+	CodesIssued       int        `json:"codes_issued"`
+	CodesRejected     int        `json:"codes_rejected"`
+	Downloads         int        `json:"downloads"`
+	// Events is how many events were folded; Version and Position are those
+	// of the last one (nil when none).
+	Events      int                  `json:"events"`
+	Version     *uint64              `json:"version"`
+	Position    *eventstore.Position `json:"position"`
+	LastEventAt *time.Time           `json:"last_event_at"`
+}
+
+// Status values of State.
+const (
+	StatusNotRegistered       = "not_registered"
+	StatusPendingVerification = "pending_verification"
+	StatusVerified            = "verified"
+)
+
+// Fold builds a State event by event; StateAsOf uses it, tests compare it
+// with the account aggregate.
+type Fold struct {
+	s        State
+	sessions map[string]struct{}
+}
+
+// NewFold starts the fold of an account as of an instant.
+func NewFold(accountID string, asOf time.Time) *Fold {
+	return &Fold{s: State{AccountID: accountID, AsOf: asOf.UTC(), Status: StatusNotRegistered}, sessions: map[string]struct{}{}}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Apply folds one stored event. Unknown types count but change nothing.
+func (f *Fold) Apply(re eventstore.RecordedEvent) error {
+	s := &f.s
+	s.Events++
+	s.Version, s.Position, s.LastEventAt = ptr(re.Version), ptr(re.Position), ptr(eventTime(re))
+	e, err := account.Decode(re.Type, re.Data)
+	var unknown *account.UnknownEventTypeError
+	if errors.As(err, &unknown) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("audit: %s version %d: %w", re.StreamID, re.Version, err)
+	}
+	switch e := e.(type) {
+	case account.AccountRegistered:
+		s.Registered, s.Email, s.Newsletter = true, e.Email, e.Newsletter
+		s.RegisteredAt = ptr(e.RegisteredAt.UTC())
+		s.Status = StatusPendingVerification
+	case account.VerificationCodeIssued:
+		s.CodesIssued++
+	case account.VerificationCodeRejected:
+		s.CodesRejected++
+	case account.AccountVerified:
+		s.Verified, s.VerifiedAt, s.Status = true, ptr(e.At.UTC()), StatusVerified
+	case account.LoggedIn:
+		f.sessions[e.SessionID] = struct{}{}
+		s.FailedLogins = 0
+		s.LastLoginAt = ptr(e.At.UTC())
+	case account.LoginFailed:
+		s.FailedLogins++
+		s.LastFailedLoginAt = ptr(e.At.UTC())
+	case account.LoggedOut:
+		delete(f.sessions, e.SessionID)
+	case account.PasswordResetCompleted:
+		clear(f.sessions)
+		s.FailedLogins = 0
+		s.PasswordChangedAt = ptr(e.At.UTC())
+	case account.NewsletterSubscribed:
+		s.Newsletter = true
+	case account.NewsletterUnsubscribed:
+		s.Newsletter = false
+	case account.VideoDownloaded:
+		s.Downloads++
+	}
+	s.OpenSessions = len(f.sessions)
+	return nil
+}
+
+// State returns the state folded so far.
+func (f *Fold) State() State { return f.s }
+
+// HasSession reports whether a session is open in the folded state.
+func (f *Fold) HasSession(id string) bool {
+	_, ok := f.sessions[id]
+	return ok
+}
+
+// StateAsOf folds the account's events that happened at or before asOf
+// (metadata occurred_at, else the recorded time), stopping at the first
+// later one: the state is always that right after one event, never a mix.
+func (s *Service) StateAsOf(ctx context.Context, accountID string, asOf time.Time) (State, error) {
+	id, err := checkAccountID(accountID)
+	if err != nil {
+		return State{}, err
+	}
+	if asOf.IsZero() {
+		return State{}, invalid("as_of is missing")
+	}
+	stream := account.StreamID(id)
+	f := NewFold(id, asOf)
+	seen := 0
+	for from := uint64(0); ; {
+		page, err := s.store.ReadStream(ctx, stream, from, verifyPage)
+		if err != nil {
+			return State{}, fmt.Errorf("audit: read %s: %w", stream, err)
+		}
+		seen += len(page)
+		for _, re := range page {
+			if eventTime(re).After(asOf) {
+				return f.State(), nil
+			}
+			if err := f.Apply(re); err != nil {
+				return State{}, err
+			}
+		}
+		if len(page) < verifyPage {
+			break
+		}
+		from = page[len(page)-1].Version + 1
+	}
+	if seen == 0 {
+		return State{}, fmt.Errorf("%w: account %s has no events", ErrNotFound, id)
+	}
+	return f.State(), nil
+}
+
+// VerifyAccount walks the chain of one account's stream.
+func (s *Service) VerifyAccount(ctx context.Context, accountID string) (Report, error) {
+	id, err := checkAccountID(accountID)
+	if err != nil {
+		return Report{}, err
+	}
+	r, err := VerifyStream(ctx, s.store, account.StreamID(id))
+	if err != nil {
+		return Report{}, err
+	}
+	if r.Events == 0 {
+		return Report{}, fmt.Errorf("%w: account %s has no events", ErrNotFound, id)
+	}
+	return r, nil
+}
