@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/eventstore/esdb"
 	"github.com/multimedia-portal/multimedia/eventstore/postgres"
 	"github.com/multimedia-portal/multimedia/migrations"
 )
@@ -48,10 +49,21 @@ func (m *Main) openPool(ctx context.Context, migrate bool) (*pgxpool.Pool, error
 	return pool, nil
 }
 
-// openStore returns the configured event store and a function that stops it.
+// openStore returns the configured event store and a function that stops it:
+// Postgres on the pool, or EventStoreDB/KurrentDB for an esdb:// URL (the
+// pool still holds read models, sessions and settings).
 func (m *Main) openStore(ctx context.Context, pool *pgxpool.Pool) (eventstore.Store, func(), error) {
 	if m.Config.EventStore != "postgres" {
-		return nil, nil, errors.New("EVENT_STORE: the EventStoreDB adapter is not built yet; use postgres")
+		s, err := esdb.Open(m.Config.EventStore, esdb.Options{Logger: m.Logger})
+		if err != nil {
+			return nil, nil, fmt.Errorf("EVENT_STORE: %w", err)
+		}
+		closeStore := func() {
+			if err := s.Close(); err != nil {
+				m.Logger.Warn("closing the EventStoreDB client", "error", err)
+			}
+		}
+		return s, closeStore, nil
 	}
 	s := postgres.New(ctx, pool, postgres.Options{})
 	return s, s.Close, nil
