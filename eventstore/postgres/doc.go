@@ -3,8 +3,9 @@
 //
 // Events live in one table, es_events (see migrations/sql). A global position
 // is (transaction id, sequence) = eventstore.Position{Commit, Prepare}.
-// Readers read only below the oldest running transaction
-// (pg_snapshot_xmin(pg_current_snapshot())), so an event that commits late
+// Readers read only below the oldest running transaction of this database
+// (es_horizon(): pg_current_snapshot()'s running transactions minus those
+// pg_stat_activity shows in other databases), so an event that commits late
 // never appears behind a reader's position: subscriptions neither skip nor
 // reorder while many writers append. Appends are one call of the es_append
 // function: one round trip. Subscribers wake on LISTEN/NOTIFY (and in-process

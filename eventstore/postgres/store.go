@@ -268,13 +268,13 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 	return events, nil
 }
 
-// readAllSQL reads only below the transaction-id horizon: every transaction
-// with a smaller id has ended, so nothing can still appear before the rows
-// returned. The text form of the id is aliased so that ORDER BY sorts the
+// readAllSQL reads only below the transaction-id horizon (es_horizon, see
+// migrations): every transaction of this database with a smaller id has
+// ended, so nothing can still appear before the rows returned. The text form of the id is aliased so that ORDER BY sorts the
 // xid8 column itself, not its text ("10024" < "9986").
 const readAllSQL = "SELECT " + selectColumns + ` FROM es_events
 WHERE (transaction_id, seq) > ($1::text::xid8, $2)
-  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  AND transaction_id < es_horizon()
 ORDER BY transaction_id, seq
 LIMIT $3`
 
@@ -305,7 +305,7 @@ func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
 		seq int64
 	)
 	err := s.pool.QueryRow(ctx, `SELECT transaction_id::text AS tx_text, seq FROM es_events
-WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+WHERE transaction_id < es_horizon()
 ORDER BY transaction_id DESC, seq DESC LIMIT 1`).Scan(&tx, &seq)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return eventstore.Start, nil

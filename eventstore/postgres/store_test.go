@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/multimedia-portal/multimedia/eventstore"
 
@@ -54,5 +55,71 @@ VALUES ($1::text::xid8, gen_random_uuid(), 's-'||$1, 0, 'T.v1', '{}')`, tx); err
 	}
 	if head.Commit != 100 {
 		t.Fatalf("head: got %v, want commit 100", head)
+	}
+}
+
+// TestHorizonIgnoresOtherDatabases: an open transaction in another database
+// does not hold readers back; one in this database does, until it ends.
+func TestHorizonIgnoresOtherDatabases(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	other := pgtest.Connect(t, pgtest.NewDatabase(t), false)
+	store := postgres.New(ctx, pool, postgres.Options{})
+	defer store.Close()
+
+	foreign, err := other.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = foreign.Rollback(ctx) }()
+	if _, err := foreign.Exec(ctx, "SELECT pg_current_xact_id()"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := store.Append(ctx, "s-1", eventstore.NoStream, eventstoretest.Event("T.v1", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !headReaches(t, store, res.Position, 5*time.Second) {
+		t.Fatal("a transaction in another database held this database's readers back")
+	}
+
+	local, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = local.Rollback(ctx) }()
+	if _, err := local.Exec(ctx, "SELECT pg_current_xact_id()"); err != nil {
+		t.Fatal(err)
+	}
+	res, err = store.Append(ctx, "s-2", eventstore.NoStream, eventstoretest.Event("T.v1", 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if headReaches(t, store, res.Position, 300*time.Millisecond) {
+		t.Fatal("an event appended after an older, still open transaction of this database was readable: that transaction could still commit behind it")
+	}
+	if err := local.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !headReaches(t, store, res.Position, 5*time.Second) {
+		t.Fatal("the event stayed hidden after the older transaction ended")
+	}
+}
+
+func headReaches(t *testing.T, s *postgres.Store, pos eventstore.Position, within time.Duration) bool {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		head, err := s.Head(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !head.Less(pos) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
