@@ -14,9 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/multimedia-portal/multimedia/auth/password"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/eventstore/postgres"
 	"github.com/multimedia-portal/multimedia/mail"
 	"github.com/multimedia-portal/multimedia/mail/mailpit"
@@ -47,7 +50,8 @@ type testEnv struct {
 	logs    *lockedBuffer
 	server  *Server
 	mailpit *mailpit.Client
-	store   *postgres.Store
+	store   eventstore.Store
+	pool    *pgxpool.Pool
 }
 
 func newTestServer(t *testing.T, opts ...func(*Config)) *Server {
@@ -58,11 +62,24 @@ func newTestServer(t *testing.T, opts ...func(*Config)) *Server {
 // argon2id, SMTP to Mailpit through the outbox.
 func newTestEnv(t *testing.T, opts ...func(*Config)) *testEnv {
 	t.Helper()
+	return newTestEnvOn(t, nil, opts...)
+}
+
+// newTestEnvOn is newTestEnv with the event store openStore returns on the
+// test's pool; nil means the Postgres one.
+func newTestEnvOn(t *testing.T, openStore func(ctx context.Context, pool *pgxpool.Pool) eventstore.Store, opts ...func(*Config)) *testEnv {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	pool := pgtest.NewPool(t)
-	store := postgres.New(ctx, pool, postgres.Options{})
-	t.Cleanup(store.Close)
+	var store eventstore.Store
+	if openStore != nil {
+		store = openStore(ctx, pool)
+	} else {
+		pg := postgres.New(ctx, pool, postgres.Options{})
+		t.Cleanup(pg.Close)
+		store = pg
+	}
 	logs := &lockedBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	pit := mailpit.Require(t)
@@ -90,7 +107,7 @@ func newTestEnv(t *testing.T, opts ...func(*Config)) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testEnv{server: s, mailpit: pit, store: store, logs: logs}
+	return &testEnv{server: s, mailpit: pit, store: store, pool: pool, logs: logs}
 }
 
 func doRequest(t *testing.T, h http.Handler, method, path, token string, body any, headers ...string) *httptest.ResponseRecorder {

@@ -1,0 +1,148 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/multimedia-portal/multimedia/commands"
+	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/eventstore/esdb"
+	"github.com/multimedia-portal/multimedia/eventstore/esdb/esdbtestdouble"
+	"github.com/multimedia-portal/multimedia/projections"
+	"github.com/multimedia-portal/multimedia/projections/accounts"
+)
+
+// profilesFromReadModel serves GET /api/me from the accounts read model.
+type profilesFromReadModel struct{ r *accounts.Reader }
+
+func (p profilesFromReadModel) Profile(ctx context.Context, accountID string) (AccountProfile, error) {
+	a, err := p.r.Get(ctx, accountID)
+	if errors.Is(err, projections.ErrNotFound) {
+		return AccountProfile{}, commands.ErrNotFound
+	}
+	if err != nil {
+		return AccountProfile{}, err
+	}
+	return AccountProfile{AccountID: a.ID, Email: a.Email, Status: a.Status, Newsletter: a.Newsletter,
+		RegisteredAt: a.RegisteredAt, VerifiedAt: a.VerifiedAt, LastLoginAt: a.LastLoginAt}, nil
+}
+
+// TestAccountFlowOnEventStoreDB runs the account flow with the EventStoreDB
+// adapter against its in-process test double: commands append through gRPC,
+// the accounts projection follows the $all subscription into Postgres, and
+// GET /api/me reads it with read-your-writes consistency.
+func TestAccountFlowOnEventStoreDB(t *testing.T) {
+	srv, err := esdbtestdouble.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	quiet := slog.New(slog.DiscardHandler)
+	var profiles ProfileReader
+	var waiter Consistency
+	e := newTestEnvOn(t, func(ctx context.Context, pool *pgxpool.Pool) eventstore.Store {
+		store, err := esdb.Open(srv.URL(), esdb.Options{Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = store.Close() })
+		rt, err := projections.NewRuntime(projections.Config{
+			Store: store, Pool: pool, Projections: []projections.Projection{accounts.New()}, Logger: quiet,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runCtx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- rt.Run(runCtx) }()
+		t.Cleanup(func() {
+			stop()
+			if err := <-done; err != nil {
+				t.Errorf("projections runtime: %v", err)
+			}
+		})
+		w := projections.NewWaiter(ctx, pool, quiet)
+		t.Cleanup(w.Close)
+		profiles, waiter = profilesFromReadModel{accounts.NewReader(pool)}, w
+		return store
+	}, func(c *Config) {
+		c.Profiles, c.Consistency, c.ConsistencyTimeout = profiles, waiter, 15*time.Second
+	})
+	s := e.server
+	email := uniqueEmail("esdbflow")
+
+	register(t, e, email)
+	code := e.codeFromMail(t, email, "verification code")
+	rec := doRequest(t, s, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": code})
+	wantStatus(t, rec, http.StatusOK)
+	rec = doRequest(t, s, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": code})
+	wantStatus(t, rec, http.StatusBadRequest)
+
+	tok := login(t, s, email, strongPassword)
+	me := func(position string) AccountProfile {
+		t.Helper()
+		rec := doRequest(t, s, http.MethodGet, "/api/me?consistent_with="+url.QueryEscape(position), tok.Token, nil)
+		wantStatus(t, rec, http.StatusOK)
+		var p AccountProfile
+		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+			t.Fatalf("profile %s: %v", rec.Body.String(), err)
+		}
+		return p
+	}
+	p := me(tok.Position)
+	if p.AccountID != tok.AccountID || p.Email != email || p.Status != "verified" || p.Newsletter || p.VerifiedAt == nil || p.LastLoginAt == nil {
+		t.Fatalf("profile after verify and login: %+v", p)
+	}
+
+	rec = doRequest(t, s, http.MethodPut, "/api/me/newsletter", tok.Token, map[string]any{"subscribed": true})
+	wantStatus(t, rec, http.StatusOK)
+	var reply struct {
+		Position string `json:"position"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &reply); err != nil || reply.Position == "" {
+		t.Fatalf("newsletter reply %s: %v", rec.Body.String(), err)
+	}
+	if p := me(reply.Position); !p.Newsletter {
+		t.Fatalf("profile right after subscribing (consistent_with=%s): %+v", reply.Position, p)
+	}
+
+	rec = doRequest(t, s, http.MethodDelete, "/api/sessions/current", tok.Token, nil)
+	wantStatus(t, rec, http.StatusOK)
+	rec = doRequest(t, s, http.MethodGet, "/api/me", tok.Token, nil)
+	wantStatus(t, rec, http.StatusUnauthorized)
+
+	// The events live in the EventStoreDB double, in order, with their
+	// $all positions; the account's stream holds the whole story.
+	events, err := e.store.ReadAll(ctxFor(t), eventstore.Start, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for i, ev := range events {
+		if i > 0 && !events[i-1].Position.Less(ev.Position) {
+			t.Fatalf("positions out of order: %v then %v", events[i-1].Position, ev.Position)
+		}
+		if strings.HasPrefix(ev.StreamID, "account-") {
+			types = append(types, ev.Type)
+		}
+	}
+	joined := strings.Join(types, " ")
+	for _, want := range []string{account.AccountRegisteredType, account.AccountVerifiedType, account.LoggedInType, account.NewsletterSubscribedType} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("account events %v lack %s", types, want)
+		}
+	}
+	if n := srv.Events(); n <= len(events) {
+		t.Errorf("the double holds %d events, the port shows %d: its system events should be hidden", n, len(events))
+	}
+}
