@@ -34,6 +34,9 @@ type Config struct {
 	LogFormat          string
 	LogLevel           string
 	ShutdownTimeout    time.Duration
+	// Projectors runs the projectors inside serve (PROJECTORS=on, the
+	// default); off leaves them to `multimedia project` processes.
+	Projectors bool
 
 	// Parsed forms, filled by Validate.
 	rateLimit      rateLimit
@@ -65,6 +68,7 @@ var envVar = map[string]string{
 	"log-format":          "LOG_FORMAT",
 	"log-level":           "LOG_LEVEL",
 	"shutdown-timeout":    "SHUTDOWN_TIMEOUT",
+	"projectors":          "PROJECTORS",
 }
 
 // flagHelp is returned by ParseConfig when -h asked for the flags.
@@ -85,7 +89,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, stderr 
 		}
 		fs.StringVar(p, flagName, def, usage+" (env "+envVar[flagName]+")")
 	}
-	var codeTTL, consistency, shutdown string
+	var codeTTL, consistency, shutdown, projectors string
 	str(&c.DatabaseURL, "database-url", DefaultDatabaseURL, "Postgres URL for read models (and events, with EVENT_STORE=postgres)")
 	str(&c.EventStore, "event-store", "postgres", "event store: postgres, or an esdb:// URL")
 	str(&c.HTTPAddr, "http-addr", ":8080", "HTTP listen address")
@@ -102,6 +106,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, stderr 
 	str(&c.LogFormat, "log-format", "auto", "log format: auto (text on a terminal, JSON otherwise), text or json")
 	str(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	str(&shutdown, "shutdown-timeout", "15s", "grace period for in-flight requests on SIGTERM")
+	str(&projectors, "projectors", "on", "run the projectors inside serve: on, or off when `multimedia project` processes run them")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, nil, flagHelp
@@ -123,6 +128,13 @@ func ParseConfig(name string, args []string, getenv func(string) string, stderr 
 	dur(&c.CodeTTL, "code-ttl", codeTTL, time.Minute, 24*time.Hour)
 	dur(&c.ConsistencyTimeout, "consistency-timeout", consistency, 0, time.Minute)
 	dur(&c.ShutdownTimeout, "shutdown-timeout", shutdown, 0, 10*time.Minute)
+	switch projectors {
+	case "on", "true", "1":
+		c.Projectors = true
+	case "off", "false", "0":
+	default:
+		problems = append(problems, fmt.Errorf("PROJECTORS: %q is neither on nor off", projectors))
+	}
 	if err := c.Validate(); err != nil {
 		problems = append(problems, err)
 	}

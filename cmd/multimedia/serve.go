@@ -18,6 +18,8 @@ import (
 	"github.com/multimedia-portal/multimedia/mail"
 	"github.com/multimedia-portal/multimedia/mail/smtp"
 	"github.com/multimedia-portal/multimedia/migrations"
+	"github.com/multimedia-portal/multimedia/projections"
+	"github.com/multimedia-portal/multimedia/projections/catalog"
 	"github.com/multimedia-portal/multimedia/sessions"
 )
 
@@ -77,13 +79,35 @@ func (m *Main) serve(ctx context.Context) error {
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	// Read models: the projectors run here unless PROJECTORS=off (then
+	// `multimedia project` processes run them); queries and consistent_with
+	// work either way, since both read Postgres.
+	readModels := catalog.Default()
+	projectorsDone := make(chan error, 1)
+	if cfg.Projectors {
+		rt, err := projections.NewRuntime(projections.Config{
+			Store: store, Pool: pool, Projections: readModels, Logger: m.Logger, Registerer: registry,
+		})
+		if err != nil {
+			return err
+		}
+		go func() { projectorsDone <- rt.Run(bgCtx) }()
+	} else {
+		projectorsDone <- nil
+	}
+	waiter := projections.NewWaiter(bgCtx, pool, m.Logger)
+	defer waiter.Close()
 	server, err := httpapi.New(httpapi.Config{
 		Accounts:           accounts,
 		ConsistencyTimeout: cfg.ConsistencyTimeout,
 		Checks: []httpapi.Check{
 			{Name: "database", Check: func(ctx context.Context) error { return pool.Ping(ctx) }},
 			{Name: "migrations", Check: func(ctx context.Context) error { return migrations.Check(ctx, pool) }},
+			projectionsReady(pool, store, readModels),
 		},
+		Profiles:       newProfiles(pool),
+		Consistency:    waiter,
 		AdminToken:     cfg.AdminToken,
 		AuditorToken:   cfg.AuditorToken,
 		RateLimit:      httpapi.RateLimit(cfg.rateLimit),
@@ -125,6 +149,9 @@ func (m *Main) serve(ctx context.Context) error {
 		m.Logger.Warn("in-flight requests cut off at shutdown", "error", err)
 	}
 	stopBackground()
+	if err := <-projectorsDone; err != nil && !errors.Is(err, context.Canceled) {
+		m.Logger.Warn("projectors stopped with an error", "error", err)
+	}
 	if err := <-outboxDone; err != nil {
 		m.Logger.Warn("mail queue not fully drained", "error", err)
 	}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/multimedia-portal/multimedia/commands"
+	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/httpapi"
+	"github.com/multimedia-portal/multimedia/projections"
+	"github.com/multimedia-portal/multimedia/projections/accounts"
+)
+
+// profiles serves GET /api/me from the accounts read model.
+type profiles struct{ reader *accounts.Reader }
+
+func newProfiles(pool *pgxpool.Pool) profiles { return profiles{reader: accounts.NewReader(pool)} }
+
+func (p profiles) Profile(ctx context.Context, accountID string) (httpapi.AccountProfile, error) {
+	a, err := p.reader.Get(ctx, accountID)
+	if errors.Is(err, projections.ErrNotFound) {
+		return httpapi.AccountProfile{}, fmt.Errorf("%w: %w", commands.ErrNotFound, err)
+	}
+	if err != nil {
+		return httpapi.AccountProfile{}, err
+	}
+	return httpapi.AccountProfile{
+		AccountID: a.ID, Email: a.Email, Status: a.Status, Newsletter: a.Newsletter,
+		RegisteredAt: a.RegisteredAt, VerifiedAt: a.VerifiedAt, LastLoginAt: a.LastLoginAt,
+	}, nil
+}
+
+// projectionsReady fails readiness while a projection is stopped on a dead
+// letter: its read model no longer follows the log until an operator acts.
+func projectionsReady(pool *pgxpool.Pool, store eventstore.Store, projs []projections.Projection) httpapi.Check {
+	return httpapi.Check{Name: "projections", Check: func(ctx context.Context) error {
+		statuses, err := projections.Statuses(ctx, pool, store, projs)
+		if err != nil {
+			return err
+		}
+		var stopped []string
+		for _, s := range statuses {
+			if s.State == projections.StateStopped {
+				stopped = append(stopped, fmt.Sprintf("%s stopped at %s: %s (run `multimedia projections skip|retry %s`)", s.Name, s.Position, s.LastError, s.Name))
+			}
+		}
+		if len(stopped) > 0 {
+			return errors.New(strings.Join(stopped, "; "))
+		}
+		return nil
+	}}
+}

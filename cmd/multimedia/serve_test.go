@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/multimedia-portal/multimedia/mail/mailpit"
+	"github.com/multimedia-portal/multimedia/platform/pgtest"
+)
+
+// startServe runs `multimedia serve` in-process, as the binary would, on a
+// fresh database, and returns its base URL. The server stops when the test
+// ends; stop ends it earlier and returns serve's error.
+func startServe(t *testing.T, env map[string]string) (base string, stop func() error) {
+	t.Helper()
+	mailpit.Require(t)
+	vars := map[string]string{
+		"DATABASE_URL":        pgtest.NewDatabase(t),
+		"SMTP_ADDR":           mailpit.SMTPAddrFromEnv(),
+		"RATE_LIMIT":          "off",
+		"LOG_FORMAT":          "json",
+		"CONSISTENCY_TIMEOUT": "5s",
+		"SHUTDOWN_TIMEOUT":    "5s",
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	var stderr bytes.Buffer
+	cfg, _, err := ParseConfig("test", nil, func(k string) string { return vars[k] }, &stderr)
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Main{Config: cfg, Stdout: io.Discard, Stderr: io.Discard, Logger: newLogger(cfg, io.Discard), Listener: ln}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx, "serve", nil) }()
+	base = "http://" + ln.Addr().String()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not answer: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var once bool
+	var result error
+	stop = func() error {
+		if !once {
+			once = true
+			cancel()
+			select {
+			case result = <-done:
+			case <-time.After(20 * time.Second):
+				t.Fatal("serve did not stop within 20 s of cancel")
+			}
+		}
+		return result
+	}
+	t.Cleanup(func() { _ = stop() })
+	return base, stop
+}
+
+func call(t *testing.T, method, url, token string, body any) (int, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, url, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+var codeRe = regexp.MustCompile(`\b(\d{6})\b`)
+
+// TestServeEndToEnd runs the real wiring: register, verify with the mailed
+// code, log in, and read the profile from the accounts read model right
+// after each write (consistent_with); then a graceful stop.
+func TestServeEndToEnd(t *testing.T) {
+	base, stop := startServe(t, nil)
+	pit := mailpit.Require(t)
+	email := mailpit.UniqueAddress("serve", "example.com")
+	pw := "Tulip-Harbour-93"
+
+	st, _ := call(t, "POST", base+"/api/accounts", "", map[string]any{"email": email, "password": pw, "newsletter": false})
+	if st != http.StatusAccepted {
+		t.Fatalf("register: %d", st)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	msg, err := pit.WaitForMessage(ctx, email, "verification code")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := codeRe.FindString(msg.Text)
+	st, body := call(t, "POST", base+"/api/accounts/verify", "", map[string]any{"email": email, "code": code})
+	if st != http.StatusOK {
+		t.Fatalf("verify: %d %v", st, body)
+	}
+	st, body = call(t, "POST", base+"/api/sessions", "", map[string]any{"email": email, "password": pw})
+	if st != http.StatusCreated {
+		t.Fatalf("login: %d %v", st, body)
+	}
+	token, pos := body["token"].(string), body["position"].(string)
+	st, me := call(t, "GET", base+"/api/me?consistent_with="+pos, token, nil)
+	if st != http.StatusOK {
+		t.Fatalf("me: %d %v", st, me)
+	}
+	if me["email"] != email || me["status"] != "verified" || me["last_login_at"] == nil {
+		t.Fatalf("profile right after login: %v", me)
+	}
+	st, body = call(t, "PUT", base+"/api/me/newsletter", token, map[string]any{"subscribed": true})
+	if st != http.StatusOK {
+		t.Fatalf("newsletter: %d %v", st, body)
+	}
+	_, me = call(t, "GET", base+"/api/me?consistent_with="+body["position"].(string), token, nil)
+	if me["newsletter"] != true {
+		t.Fatalf("profile right after subscribing: %v", me)
+	}
+	st, body = call(t, "GET", base+"/api/me?consistent_with=not-a-position", token, nil)
+	if st != http.StatusBadRequest {
+		t.Fatalf("bad consistent_with: %d %v", st, body)
+	}
+	st, body = call(t, "GET", base+"/readyz", "", nil)
+	if st != http.StatusOK {
+		t.Fatalf("readyz: %d %v", st, body)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("serve ended with %v after SIGTERM-like cancel", err)
+	}
+}
+
+// TestServeWithoutProjectorsAnswers503: with PROJECTORS=off and no
+// `multimedia project` running, a consistent read cannot be served in time.
+func TestServeWithoutProjectorsAnswers503(t *testing.T) {
+	base, _ := startServe(t, map[string]string{"PROJECTORS": "off", "CONSISTENCY_TIMEOUT": "300ms"})
+	pit := mailpit.Require(t)
+	email := mailpit.UniqueAddress("noproj", "example.com")
+	pw := "Tulip-Harbour-93"
+	call(t, "POST", base+"/api/accounts", "", map[string]any{"email": email, "password": pw})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := pit.WaitForMessage(ctx, email, "verification code"); err != nil {
+		t.Fatal(err)
+	}
+	st, body := call(t, "POST", base+"/api/sessions", "", map[string]any{"email": email, "password": pw})
+	if st != http.StatusCreated {
+		t.Fatalf("login: %d %v", st, body)
+	}
+	st, body = call(t, "GET", base+"/api/me?consistent_with="+body["position"].(string), body["token"].(string), nil)
+	if st != http.StatusServiceUnavailable {
+		t.Fatalf("consistent read without projectors: %d %v, want 503", st, body)
+	}
+	if e, _ := body["error"].(map[string]any); e == nil || !strings.Contains(e["message"].(string), "has not reached position") {
+		t.Fatalf("503 body does not say why: %v", body)
+	}
+}
+
+func TestBadConfigurationListsEveryProblem(t *testing.T) {
+	var stderr bytes.Buffer
+	env := map[string]string{"HTTP_ADDR": "nope", "RATE_LIMIT": "lots", "SECRET_KEY": "short", "PROJECTORS": "maybe", "CODE_TTL": "soon"}
+	code := Run(context.Background(), []string{"serve"}, func(k string) string { return env[k] }, io.Discard, &stderr)
+	if code != 2 {
+		t.Fatalf("exit code %d, want 2", code)
+	}
+	for _, want := range []string{"HTTP_ADDR", "RATE_LIMIT", "SECRET_KEY", "PROJECTORS", "CODE_TTL"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr does not name %s:\n%s", want, stderr.String())
+		}
+	}
+}
