@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/multimedia-portal/multimedia/audit"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
 )
@@ -48,6 +49,8 @@ var errorTable = []struct {
 	{commands.ErrConflict, http.StatusConflict, "conflict"},
 	{commands.ErrNotFound, http.StatusNotFound, "not_found"},
 	{account.ErrInvalidArgument, http.StatusBadRequest, "invalid_argument"},
+	{audit.ErrNotFound, http.StatusNotFound, "account_not_found"},
+	{audit.ErrInvalidArgument, http.StatusBadRequest, "invalid_argument"},
 }
 
 type errorBody struct {

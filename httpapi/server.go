@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/multimedia-portal/multimedia/audit"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/eventstore"
 )
@@ -87,6 +88,7 @@ type Config struct {
 	Checks             []Check
 	AdminToken         string
 	AuditorToken       string
+	Audit              *audit.Service // serves the auditors' endpoints; nil: 503 to a valid auditor token
 	RateLimit          RateLimit
 	TrustedProxies     []netip.Prefix
 	// Registry receives the HTTP metrics and is served at /metrics; nil
@@ -195,6 +197,7 @@ func (s *Server) routes() {
 	api.Handle("/me/newsletter", s.requireSession(s.handleNewsletter)).Methods(http.MethodPut)
 	api.HandleFunc("/password-resets", s.handleResetRequest).Methods(http.MethodPost)
 	api.HandleFunc("/password-resets/confirm", s.handleResetConfirm).Methods(http.MethodPost)
+	s.auditRoutes(api)
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, _ *http.Request) {
