@@ -34,6 +34,11 @@ type Store interface {
 	// re-append, ErrInvalidStream, ErrInvalidEvent, ErrInvalidArgument,
 	// ErrUnavailable. Appending the same ids to the same stream again
 	// returns the original result and writes nothing.
+	//
+	// Event ids are unique per stream on every adapter; the Postgres adapter
+	// also refuses an id stored in another stream, EventStoreDB stores it as
+	// a new event (eventstoretest.Subject.EventIDsUniquePerStream). Callers
+	// draw fresh ids for every event, so only retries reuse them.
 	Append(ctx context.Context, stream string, expected ExpectedVersion, events ...EventData) (AppendResult, error)
 
 	// ReadStream returns up to limit events of stream with version >= from,
