@@ -189,14 +189,29 @@ func TestServeWithoutProjectorsAnswers503(t *testing.T) {
 
 func TestBadConfigurationListsEveryProblem(t *testing.T) {
 	var stderr bytes.Buffer
-	env := map[string]string{"HTTP_ADDR": "nope", "RATE_LIMIT": "lots", "SECRET_KEY": "short", "PROJECTORS": "maybe", "CODE_TTL": "soon"}
+	env := map[string]string{"HTTP_ADDR": "nope", "RATE_LIMIT": "lots", "SECRET_KEY": "short", "PROJECTORS": "maybe", "CODE_TTL": "soon",
+		"DATABASE_URL": "mysql://root@localhost/db", "EVENT_STORE": "kafka://x", "TRUSTED_PROXIES": "10.0.0.0/33", "LOG_FORMAT": "xml"}
 	code := Run(context.Background(), []string{"serve"}, func(k string) string { return env[k] }, io.Discard, &stderr)
 	if code != 2 {
 		t.Fatalf("exit code %d, want 2", code)
 	}
-	for _, want := range []string{"HTTP_ADDR", "RATE_LIMIT", "SECRET_KEY", "PROJECTORS", "CODE_TTL"} {
+	for _, want := range []string{"HTTP_ADDR", "RATE_LIMIT", "SECRET_KEY", "PROJECTORS", "CODE_TTL", "DATABASE_URL", "EVENT_STORE", "TRUSTED_PROXIES", "LOG_FORMAT"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr does not name %s:\n%s", want, stderr.String())
 		}
+	}
+}
+
+// TestUnreachableDatabaseIsNamed: a well-formed DATABASE_URL that does not
+// answer fails serve with a message naming the database, not a hang.
+func TestUnreachableDatabaseIsNamed(t *testing.T) {
+	var stderr bytes.Buffer
+	env := map[string]string{"DATABASE_URL": "postgres://nobody@127.0.0.1:1/nowhere?connect_timeout=2", "LOG_FORMAT": "text"}
+	code := Run(context.Background(), []string{"migrate"}, func(k string) string { return env[k] }, io.Discard, &stderr)
+	if code != 1 {
+		t.Fatalf("exit code %d, want 1; stderr %s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "connect to the database at nobody@127.0.0.1:1/nowhere") {
+		t.Fatalf("stderr does not name the database: %s", stderr.String())
 	}
 }
