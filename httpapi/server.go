@@ -80,6 +80,9 @@ type RateLimit struct {
 // Config wires the server.
 type Config struct {
 	Accounts *commands.Accounts
+	// ContentReads answers the article, video and statistics queries and
+	// feeds the dashboard (projections/content); nil makes them answer 503.
+	ContentReads ContentReader
 	// Profiles and Consistency come from the projections; nil Profiles makes
 	// GET /api/me answer 503.
 	Profiles           ProfileReader
@@ -198,6 +201,7 @@ func (s *Server) routes() {
 	api.HandleFunc("/password-resets", s.handleResetRequest).Methods(http.MethodPost)
 	api.HandleFunc("/password-resets/confirm", s.handleResetConfirm).Methods(http.MethodPost)
 	s.auditRoutes(api)
+	s.readRoutes(r, api)
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, _ *http.Request) {
