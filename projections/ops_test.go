@@ -76,6 +76,9 @@ func TestPoisonEventStopsAndSkipResumes(t *testing.T) {
 	if sts[0].State != projections.StateStopped || !strings.Contains(sts[0].LastError, "not-a-uuid") || sts[0].LagEvents == 0 {
 		t.Fatalf("status: %+v", sts[0])
 	}
+	if err := projections.CheckReady(sts); !errors.Is(err, projections.ErrStopped) || !strings.Contains(err.Error(), "accounts") {
+		t.Errorf("CheckReady: %v", err)
+	}
 	if v := metricValue(t, reg, "multimedia_projection_dead_letters_total"); v != 1 {
 		t.Errorf("dead letters metric %v", v)
 	}
@@ -119,11 +122,8 @@ func TestQueriesDuringRebuild(t *testing.T) {
 	startRuntime(t, projections.Config{Store: store, Pool: pool})
 	w := projections.NewWaiter(ctx, pool, nil)
 	defer w.Close()
-	_, last := generate(t, store, 50_000, 2)
-	id, pos := appendAccount(t, store)
-	if last.Less(pos) {
-		last = pos
-	}
+	benchInsert(t, pool, 8_500) // 51,000 events
+	id, last := appendAccount(t, store)
 	waitFor(t, w, last, 60*time.Second)
 	// Tamper with the live row: only a rebuilt table has the true email.
 	reader := accounts.NewReader(pool)

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -103,4 +104,19 @@ WHERE c.name = ANY($2) AND EXISTS (SELECT 1 FROM pg_locks l
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// CheckReady returns nil unless a projection is stopped at a dead letter;
+// then an error wrapping ErrStopped names them, for /readyz.
+func CheckReady(sts []Status) error {
+	var stopped []string
+	for _, st := range sts {
+		if st.State == StateStopped {
+			stopped = append(stopped, st.Name+" at "+st.Position.String()+": "+st.LastError)
+		}
+	}
+	if len(stopped) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrStopped, strings.Join(stopped, "; "))
 }

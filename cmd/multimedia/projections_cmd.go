@@ -141,12 +141,12 @@ func rebuild(ctx context.Context, m *Main, pool *pgxpool.Pool, store eventstore.
 		)
 		progress = func(n int64, _ eventstore.Position) { _ = bar.Set64(n) }
 	} else {
-		start, lastLine := time.Now(), time.Time{}
+		start, lastLine, lastN := time.Now(), time.Time{}, int64(-1)
 		progress = func(n int64, pos eventstore.Position) {
-			if time.Since(lastLine) < 2*time.Second && n < total {
+			if n == lastN || (time.Since(lastLine) < 2*time.Second && n < total) {
 				return
 			}
-			lastLine = time.Now()
+			lastLine, lastN = time.Now(), n
 			rate := float64(n) / max(time.Since(start).Seconds(), 1e-3)
 			eta := "?"
 			if total > n && rate > 0 {
