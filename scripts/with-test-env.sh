@@ -2,7 +2,8 @@
 # with-test-env.sh CMD [ARGS...]: provision what the tests need, run CMD in
 # that environment, clean up, and exit with CMD's exit code.
 #
-#  - PostgreSQL (ensure-postgres.sh) and Mailpit (ensure-mailpit.sh);
+#  - PostgreSQL (ensure-postgres.sh), Mailpit (ensure-mailpit.sh) and
+#    Chromium (ensure-chromium.sh);
 #  - a fresh database multimedia_test_<timestamp>_<pid>, dropped afterwards
 #    (set KEEP_TEST_DB=1 to keep it for a post-mortem).
 #
@@ -21,6 +22,9 @@ SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 PG_ADMIN_URL=$("$SCRIPTS/ensure-postgres.sh")
 export PG_ADMIN_URL
 "$SCRIPTS/ensure-mailpit.sh"
+# Headless Chromium for the dashboard test (httpapi TestDashboardInChromium).
+CHROMIUM=$("$SCRIPTS/ensure-chromium.sh") || log "chromium unavailable: the dashboard browser test skips (fails when CI is set)"
+export CHROMIUM
 
 name=multimedia_test_$(date +%Y%m%d%H%M%S)_$$
 TEST_DATABASE_URL=$("$SCRIPTS/create-db.sh" "$name" --fresh)

@@ -20,6 +20,7 @@ import (
 	"github.com/multimedia-portal/multimedia/migrations"
 	"github.com/multimedia-portal/multimedia/projections"
 	"github.com/multimedia-portal/multimedia/projections/catalog"
+	contentreads "github.com/multimedia-portal/multimedia/projections/content"
 	"github.com/multimedia-portal/multimedia/sessions"
 )
 
@@ -107,6 +108,7 @@ func (m *Main) serve(ctx context.Context) error {
 			projectionsReady(pool, store, readModels),
 		},
 		Profiles:       newProfiles(pool),
+		ContentReads:   contentreads.NewReader(pool),
 		Consistency:    waiter,
 		AdminToken:     cfg.AdminToken,
 		AuditorToken:   cfg.AuditorToken,

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/multimedia-portal/multimedia/audit"
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/eventstore/esdb"
 	"github.com/multimedia-portal/multimedia/eventstore/postgres"
@@ -51,7 +52,8 @@ func (m *Main) openPool(ctx context.Context, migrate bool) (*pgxpool.Pool, error
 
 // openStore returns the configured event store and a function that stops it:
 // Postgres on the pool, or EventStoreDB/KurrentDB for an esdb:// URL (the
-// pool still holds read models, sessions and settings).
+// pool still holds read models, sessions and settings). Either way every
+// append goes through the audit hash chain (audit.NewChainedStore).
 func (m *Main) openStore(ctx context.Context, pool *pgxpool.Pool) (eventstore.Store, func(), error) {
 	if m.Config.EventStore != "postgres" {
 		s, err := esdb.Open(m.Config.EventStore, esdb.Options{Logger: m.Logger})
@@ -63,10 +65,10 @@ func (m *Main) openStore(ctx context.Context, pool *pgxpool.Pool) (eventstore.St
 				m.Logger.Warn("closing the EventStoreDB client", "error", err)
 			}
 		}
-		return s, closeStore, nil
+		return audit.NewChainedStore(s), closeStore, nil
 	}
 	s := postgres.New(ctx, pool, postgres.Options{})
-	return s, s.Close, nil
+	return audit.NewChainedStore(s), s.Close, nil
 }
 
 // secretKey returns SECRET_KEY, or the key generated once and kept in the
