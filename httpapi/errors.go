@@ -11,6 +11,8 @@ import (
 	"github.com/multimedia-portal/multimedia/audit"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/domain/article"
+	"github.com/multimedia-portal/multimedia/domain/video"
 )
 
 // Error is an HTTP-level failure with its status and stable code. Handlers
@@ -51,6 +53,15 @@ var errorTable = []struct {
 	{account.ErrInvalidArgument, http.StatusBadRequest, "invalid_argument"},
 	{audit.ErrNotFound, http.StatusNotFound, "account_not_found"},
 	{audit.ErrInvalidArgument, http.StatusBadRequest, "invalid_argument"},
+	{video.ErrNotFound, http.StatusNotFound, "video_not_found"},
+	{video.ErrWithdrawn, http.StatusNotFound, "video_withdrawn"},
+	{video.ErrUnknownFormat, http.StatusBadRequest, "unknown_format"},
+	{video.ErrInvalid, http.StatusBadRequest, "invalid_video"},
+	{video.ErrAlreadyPublished, http.StatusConflict, "already_published"},
+	{article.ErrNotFound, http.StatusNotFound, "article_not_found"},
+	{article.ErrWithdrawn, http.StatusNotFound, "article_withdrawn"},
+	{article.ErrInvalid, http.StatusBadRequest, "invalid_article"},
+	{article.ErrAlreadyPublished, http.StatusConflict, "already_published"},
 }
 
 type errorBody struct {

@@ -80,6 +80,9 @@ type RateLimit struct {
 // Config wires the server.
 type Config struct {
 	Accounts *commands.Accounts
+	// Content runs the editors' commands and downloads; nil makes those
+	// endpoints answer 503.
+	Content *commands.Content
 	// ContentReads answers the article, video and statistics queries and
 	// feeds the dashboard (projections/content); nil makes them answer 503.
 	ContentReads ContentReader
@@ -201,6 +204,7 @@ func (s *Server) routes() {
 	api.HandleFunc("/password-resets", s.handleResetRequest).Methods(http.MethodPost)
 	api.HandleFunc("/password-resets/confirm", s.handleResetConfirm).Methods(http.MethodPost)
 	s.auditRoutes(api)
+	s.contentRoutes(api)
 	s.readRoutes(r, api)
 }
 

@@ -35,4 +35,6 @@ echo "Open http://localhost:$port/healthz ... Mailpit: http://localhost:$mailpit
 log "note: a go-installed Mailpit lacks its web UI assets; read mail at http://localhost:$mailpit_port/api/v1/messages"
 log "DATABASE_URL=$(printf '%s' "$DATABASE_URL" | sed -E 's#(://[^:/@]*):[^@/]*@#\1:***@#') SMTP_ADDR=$SMTP_ADDR HTTP_ADDR=$HTTP_ADDR"
 cd "$ROOT"
+# A newcomer's empty database gets the demo data (article, videos, 90 days of downloads).
+[ "$1" != serve ] || go run ./cmd/multimedia seed --demo --if-empty
 exec go run ./cmd/multimedia "$@"

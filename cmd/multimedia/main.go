@@ -27,6 +27,9 @@ func main() {
 type subcommand struct {
 	summary string
 	run     func(ctx context.Context, m *Main, args []string) error
+	// ownFlags names flags the subcommand parses itself (true: takes a
+	// value); Run hands them to run ahead of the other arguments.
+	ownFlags map[string]bool
 }
 
 var subcommands = map[string]subcommand{}
@@ -71,6 +74,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		printUsage(stderr)
 		return 2
 	}
+	own, args := takeFlags(args, subcommands[name].ownFlags)
 	cfg, rest, err := ParseConfig("multimedia "+name, args, getenv, stderr)
 	if err != nil {
 		if errors.Is(err, flagHelp) {
@@ -83,7 +87,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	m := &Main{Config: cfg, Stdout: stdout, Stderr: stderr, Logger: newLogger(cfg, stderr)}
-	if err := m.Run(ctx, name, rest); err != nil {
+	if err := m.Run(ctx, name, append(own, rest...)); err != nil {
 		if errors.Is(err, errUsage) {
 			return 2
 		}
@@ -94,6 +98,29 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 1
 	}
 	return 0
+}
+
+// takeFlags moves the flags named in own (-x, --x, --x=v, or --x v when own
+// says it takes a value) out of args, up to a "--".
+func takeFlags(args []string, own map[string]bool) (taken, rest []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return taken, append(rest, args[i:]...)
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		takesValue, ok := own[name]
+		if !ok || !strings.HasPrefix(a, "-") {
+			rest = append(rest, a)
+			continue
+		}
+		taken = append(taken, a)
+		if takesValue && !hasValue && i+1 < len(args) {
+			i++
+			taken = append(taken, args[i])
+		}
+	}
+	return taken, rest
 }
 
 func printUsage(w io.Writer) {

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/multimedia-portal/multimedia/audit"
 	"github.com/multimedia-portal/multimedia/auth/password"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
@@ -77,6 +78,10 @@ func (m *Main) serve(ctx context.Context) error {
 		return err
 	}
 	go expireSessions(bgCtx, m, sessionStore)
+	content, err := commands.NewContent(commands.ContentConfig{Store: store, DownloadBaseURL: cfg.DownloadBaseURL})
+	if err != nil {
+		return err
+	}
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -101,6 +106,7 @@ func (m *Main) serve(ctx context.Context) error {
 	defer waiter.Close()
 	server, err := httpapi.New(httpapi.Config{
 		Accounts:           accounts,
+		Content:            content,
 		ConsistencyTimeout: cfg.ConsistencyTimeout,
 		Checks: []httpapi.Check{
 			{Name: "database", Check: func(ctx context.Context) error { return pool.Ping(ctx) }},
@@ -112,6 +118,7 @@ func (m *Main) serve(ctx context.Context) error {
 		Consistency:    waiter,
 		AdminToken:     cfg.AdminToken,
 		AuditorToken:   cfg.AuditorToken,
+		Audit:          audit.NewService(store),
 		RateLimit:      httpapi.RateLimit(cfg.rateLimit),
 		TrustedProxies: cfg.trustedProxies,
 		Registry:       registry,

@@ -1,0 +1,256 @@
+package commands_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/multimedia-portal/multimedia/commands"
+	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/domain/article"
+	"github.com/multimedia-portal/multimedia/domain/video"
+	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/eventstore/postgres"
+	"github.com/multimedia-portal/multimedia/platform/pgtest"
+)
+
+var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+
+func newContent(t *testing.T) (*commands.Content, *postgres.Store) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	store := postgres.New(ctx, pgtest.NewPool(t), postgres.Options{})
+	t.Cleanup(store.Close)
+	c, err := commands.NewContent(commands.ContentConfig{Store: store, DownloadBaseURL: "https://media.example.org/v",
+		Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, store
+}
+
+// newAccount writes a registered (and, if verified, verified) account's
+// events straight to the store: the account commands are tested elsewhere.
+func newAccount(t *testing.T, store eventstore.Store, verified bool) string {
+	t.Helper()
+	id := uuid.NewString()
+	events := []account.Event{account.AccountRegistered{AccountID: id, Email: id + "@example.com", PasswordHash: "test-double-hash", RegisteredAt: t0}}
+	if verified {
+		events = append(events, account.AccountVerified{AccountID: id, At: t0})
+	}
+	var data []eventstore.EventData
+	for _, e := range events {
+		typ, payload, err := account.Encode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = append(data, eventstore.EventData{ID: uuid.New(), Type: typ, Data: payload})
+	}
+	if _, err := store.Append(context.Background(), account.StreamID(id), eventstore.NoStream, data...); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func publishVideo(t *testing.T, c *commands.Content) string {
+	t.Helper()
+	res, err := c.PublishVideo(context.Background(), commands.PublishVideo{Title: "Briefing", DurationSeconds: 60,
+		Formats: []video.Format{{Name: "mp4-1080p", SizeBytes: 100}, {Name: "mp4-720p", SizeBytes: 50}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.VideoID
+}
+
+func TestDownloadRules(t *testing.T) {
+	ctx := context.Background()
+	c, store := newContent(t)
+	videoID := publishVideo(t, c)
+	verified, unverified := newAccount(t, store, true), newAccount(t, store, false)
+
+	res, err := c.Download(ctx, commands.DownloadVideo{AccountID: verified, VideoID: videoID, Format: "mp4-720p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "https://media.example.org/v/" + videoID + "/mp4-720p"; res.URL != want || res.Position.IsZero() {
+		t.Fatalf("got %+v, want url %s", res, want)
+	}
+	recs, _ := store.ReadStream(ctx, account.StreamID(verified), 2, 10)
+	if len(recs) != 1 || recs[0].Type != account.VideoDownloadedType {
+		t.Fatalf("account stream: %+v", recs)
+	}
+	var got account.VideoDownloaded
+	_ = json.Unmarshal(recs[0].Data, &got)
+	if got != (account.VideoDownloaded{AccountID: verified, VideoID: videoID, Format: "mp4-720p", At: t0}) {
+		t.Fatalf("event: %+v", got)
+	}
+
+	cases := []struct {
+		name string
+		cmd  commands.DownloadVideo
+		want error
+	}{
+		{"unverified", commands.DownloadVideo{AccountID: unverified, VideoID: videoID, Format: "mp4-720p"}, account.ErrNotVerified},
+		{"unknown video", commands.DownloadVideo{AccountID: verified, VideoID: uuid.NewString(), Format: "mp4-720p"}, video.ErrNotFound},
+		{"not an id", commands.DownloadVideo{AccountID: verified, VideoID: "../x", Format: "mp4-720p"}, video.ErrNotFound},
+		{"unknown format", commands.DownloadVideo{AccountID: verified, VideoID: videoID, Format: "mxf-broadcast"}, video.ErrUnknownFormat},
+	}
+	for _, tt := range cases {
+		if _, err := c.Download(ctx, tt.cmd); !errors.Is(err, tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, err, tt.want)
+		}
+	}
+	if _, err := c.WithdrawVideo(ctx, commands.WithdrawVideo{VideoID: videoID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Download(ctx, commands.DownloadVideo{AccountID: verified, VideoID: videoID, Format: "mp4-720p"}); !errors.Is(err, video.ErrWithdrawn) {
+		t.Fatalf("withdrawn: %v", err)
+	}
+	if n := countDownloads(t, store, videoID); n != 1 {
+		t.Fatalf("refused downloads were recorded: %d events", n)
+	}
+}
+
+// countDownloads counts the VideoDownloaded events of a video in the whole log.
+func countDownloads(t *testing.T, store eventstore.Store, videoID string) int {
+	t.Helper()
+	n := 0
+	for after := eventstore.Start; ; {
+		page, err := store.ReadAll(context.Background(), after, 5000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, re := range page {
+			if re.Type != account.VideoDownloadedType {
+				continue
+			}
+			var e account.VideoDownloaded
+			if err := json.Unmarshal(re.Data, &e); err != nil {
+				t.Fatal(err)
+			}
+			if e.VideoID == videoID {
+				n++
+			}
+		}
+		if len(page) < 5000 {
+			return n
+		}
+		after = page[len(page)-1].Position
+	}
+}
+
+// TestConcurrentDownloads: 50 clients, each its own account, download 2,000
+// times each at once; the log holds exactly 100,000 downloads of the video.
+func TestConcurrentDownloads(t *testing.T) {
+	clients, each := 50, 2000
+	if testing.Short() {
+		clients, each = 10, 100
+	}
+	ctx := context.Background()
+	c, store := newContent(t)
+	videoID := publishVideo(t, c)
+	accounts := make([]string, clients)
+	for i := range accounts {
+		accounts[i] = newAccount(t, store, true)
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range each {
+				format := "mp4-1080p"
+				if j%3 == 0 {
+					format = "mp4-720p"
+				}
+				if _, err := c.Download(ctx, commands.DownloadVideo{AccountID: accounts[i], VideoID: videoID, Format: format}); err != nil {
+					errs <- fmt.Errorf("client %d download %d: %w", i, j, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	total := clients * each
+	t.Logf("%d downloads by %d clients in %s (%.0f/s)", total, clients, elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds())
+	if n := countDownloads(t, store, videoID); n != total {
+		t.Fatalf("log holds %d downloads of the video, want %d", n, total)
+	}
+	for _, id := range accounts[:3] {
+		recs, err := store.ReadStream(ctx, account.StreamID(id), 0, each+10)
+		if err != nil || len(recs) != each+2 {
+			t.Fatalf("account %s: %d events (%v), want %d", id, len(recs), err, each+2)
+		}
+	}
+}
+
+func TestPublishArticleSlugs(t *testing.T) {
+	ctx := context.Background()
+	c, store := newContent(t)
+	const n = 8
+	var wg sync.WaitGroup
+	slugs := make([]string, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := c.PublishArticle(ctx, commands.PublishArticle{Title: "NATO Allies discuss missile defence", Body: "text", Tags: []string{"nato"}})
+			slugs[i], errs[i] = res.Slug, err
+		}()
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if seen[slugs[i]] {
+			t.Fatalf("slug %q given twice: %v", slugs[i], slugs)
+		}
+		seen[slugs[i]] = true
+	}
+	for i := 1; i <= n; i++ {
+		if !seen[article.SlugCandidate("nato-allies-discuss-missile-defence", i)] {
+			t.Fatalf("slugs are not base, base-2 … base-%d: %v", n, slugs)
+		}
+	}
+
+	// A retry with the same id reuses its slug; a bad draft claims nothing.
+	id := uuid.NewString()
+	first, err := c.PublishArticle(ctx, commands.PublishArticle{ArticleID: id, Title: "Oslo meeting", Body: "b"})
+	if err != nil || first.Slug != "oslo-meeting" {
+		t.Fatal(first, err)
+	}
+	if _, err := c.PublishArticle(ctx, commands.PublishArticle{ArticleID: id, Title: "Oslo meeting", Body: "b"}); !errors.Is(err, article.ErrAlreadyPublished) {
+		t.Fatal(err)
+	}
+	if _, err := c.PublishArticle(ctx, commands.PublishArticle{Title: "Empty body claims nothing", Body: " "}); !errors.Is(err, article.ErrInvalid) {
+		t.Fatal(err)
+	}
+	if recs, _ := store.ReadStream(ctx, article.SlugStreamID("empty-body-claims-nothing"), 0, 10); len(recs) != 0 {
+		t.Fatalf("a refused draft claimed its slug: %+v", recs)
+	}
+	title := "Oslo meeting, 26-27 April"
+	res, err := c.UpdateArticle(ctx, commands.UpdateArticle{ArticleID: id, Changes: article.Changes{Title: &title}})
+	if err != nil || res.Slug != "oslo-meeting" || res.Position.IsZero() {
+		t.Fatal(res, err)
+	}
+	if _, err := c.UpdateArticle(ctx, commands.UpdateArticle{ArticleID: uuid.NewString(), Changes: article.Changes{Title: &title}}); !errors.Is(err, article.ErrNotFound) {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,10 @@
+// Package video holds the video aggregate of the multimedia portal: what an
+// editor publishes (title, description, duration and the downloadable
+// formats with their sizes), later changes, withdrawal, and the rule that
+// decides whether a format of a video can be downloaded.
+//
+// The package decides; it never does I/O. It may import the standard
+// library only, and time is passed in by the caller. Decision methods on
+// *Video never mutate it: they return events that the caller appends to the
+// stream "video-<id>" with the expected version Video.Version.
+package video
