@@ -324,7 +324,7 @@ VALUES (gen_random_uuid(), 'account-broken', 0, 'AccountRegistered.v1', '{"accou
 	go func() { done <- rt.Run(rctx) }()
 	defer func() { cancel(); <-done }()
 
-	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
 	err = env.waiter.WaitFor(wctx, env.head(t), accounts.Name)
 	wcancel()
 	if !errors.Is(err, projections.ErrStopped) {
