@@ -22,6 +22,7 @@ type ContentReader interface {
 	Article(ctx context.Context, slug string) (content.Article, error)
 	Videos(ctx context.Context, q content.ListQuery) (content.Page[content.Video], error)
 	Video(ctx context.Context, videoID string) (content.Video, error)
+	VideoFresh(ctx context.Context, videoID string) (content.Video, error)
 	VideoKnown(ctx context.Context, videoID string) (bool, error)
 	FormatKnown(ctx context.Context, format, videoID string) (bool, error)
 	DownloadSeries(ctx context.Context, q content.SeriesQuery) (content.Series, error)
@@ -158,7 +159,11 @@ func (s *Server) handleVideo(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	v, err := s.cfg.ContentReads.Video(r.Context(), id)
+	read := s.cfg.ContentReads.Video // may be a few hundred ms old
+	if r.URL.Query().Get("consistent_with") != "" {
+		read = s.cfg.ContentReads.VideoFresh // must show the position waited for
+	}
+	v, err := read(r.Context(), id)
 	if err != nil {
 		s.writeError(w, r, readError(err, "video "+strconv.Quote(id)))
 		return

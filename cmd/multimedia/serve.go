@@ -114,7 +114,7 @@ func (m *Main) serve(ctx context.Context) error {
 			projectionsReady(pool, store, readModels),
 		},
 		Profiles:       newProfiles(pool),
-		ContentReads:   contentreads.NewReader(pool),
+		ContentReads:   contentreads.NewReader(pool).WithVideoCache(250 * time.Millisecond),
 		Consistency:    waiter,
 		AdminToken:     cfg.AdminToken,
 		AuditorToken:   cfg.AuditorToken,

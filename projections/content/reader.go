@@ -31,10 +31,21 @@ type Querier interface {
 
 // Reader answers the queries of the articles, videos and download_stats
 // read models. It is safe for concurrent use.
-type Reader struct{ db Querier }
+type Reader struct {
+	db    Querier
+	cache *videoCache // nil: Video always reads the database
+}
 
 // NewReader returns a Reader on db (usually the pool).
 func NewReader(db Querier) *Reader { return &Reader{db: db} }
+
+// WithVideoCache returns a Reader whose Video answers from memory for up to
+// ttl after reading the database: GET /api/videos/{id} is the hottest
+// public read, and a count that is ttl old is as good as one read ttl
+// earlier. VideoFresh bypasses the cache (for ?consistent_with=).
+func (r *Reader) WithVideoCache(ttl time.Duration) *Reader {
+	return &Reader{db: r.db, cache: newVideoCache(ttl)}
+}
 
 // Article is one published article.
 type Article struct {
@@ -185,8 +196,24 @@ func scanVideo(row pgx.Row) (Video, error) {
 }
 
 // Video returns a published video, or projections.ErrNotFound (also for
-// an id that is not a UUID, and once the video is withdrawn).
+// an id that is not a UUID, and once the video is withdrawn). With
+// WithVideoCache it may be up to the cache's ttl old.
 func (r *Reader) Video(ctx context.Context, videoID string) (Video, error) {
+	if r.cache == nil {
+		return r.VideoFresh(ctx, videoID)
+	}
+	if v, ok := r.cache.get(videoID); ok {
+		return v, nil
+	}
+	v, err := r.VideoFresh(ctx, videoID)
+	if err == nil {
+		r.cache.put(videoID, v)
+	}
+	return v, err
+}
+
+// VideoFresh is Video read from the database, never from the cache.
+func (r *Reader) VideoFresh(ctx context.Context, videoID string) (Video, error) {
 	id, err := uuid.Parse(videoID)
 	if err != nil {
 		return Video{}, fmt.Errorf("video %q: %w", videoID, projections.ErrNotFound)
