@@ -21,7 +21,9 @@ SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 
 PG_ADMIN_URL=$("$SCRIPTS/ensure-postgres.sh")
 export PG_ADMIN_URL
-"$SCRIPTS/ensure-mailpit.sh"
+# Tests read mail through Mailpit's API only: skip its (slow, npm-built) web
+# UI here; `make run` builds it for people.
+MAILPIT_UI=${MAILPIT_UI:-0} "$SCRIPTS/ensure-mailpit.sh"
 # Headless Chromium for the dashboard test (httpapi TestDashboardInChromium).
 CHROMIUM=$("$SCRIPTS/ensure-chromium.sh") || log "chromium unavailable: the dashboard browser test skips (fails when CI is set)"
 export CHROMIUM
