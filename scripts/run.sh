@@ -31,8 +31,8 @@ mailpit_port=${MAILPIT_HTTP:-127.0.0.1:8025}
 mailpit_port=${mailpit_port##*:}
 
 [ $# -gt 0 ] || set -- serve
-echo "Open http://localhost:$port/healthz ... Mailpit: http://localhost:$mailpit_port" >&2
-log "note: a go-installed Mailpit lacks its web UI assets; read mail at http://localhost:$mailpit_port/api/v1/messages"
+echo "Open http://localhost:$port/dashboard (analysts), http://localhost:$port/openapi.yaml (the API), http://localhost:$port/readyz ... Mailpit (the codes): http://localhost:$mailpit_port" >&2
+[ -f "$ROOT/.bin/mailpit.ui" ] || log "note: this Mailpit has no web UI; read mail at http://localhost:$mailpit_port/api/v1/messages"
 log "DATABASE_URL=$(printf '%s' "$DATABASE_URL" | sed -E 's#(://[^:/@]*):[^@/]*@#\1:***@#') SMTP_ADDR=$SMTP_ADDR HTTP_ADDR=$HTTP_ADDR"
 cd "$ROOT"
 # A newcomer's empty database gets the demo data (article, videos, 90 days of downloads).
