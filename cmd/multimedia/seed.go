@@ -46,6 +46,10 @@ var seedPasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$" +
 	base64.RawStdEncoding.EncodeToString([]byte("seed-demo-no-login")) + "$" +
 	base64.RawStdEncoding.EncodeToString(make([]byte, 32))
 
+// seedWorkers is how many account streams are appended at once; more
+// overlap the commits' fsyncs, within the pool's 16 connections.
+const seedWorkers = 8
+
 // seedOptions are the seed subcommand's own flags.
 type seedOptions struct {
 	demo, ifEmpty bool
@@ -165,7 +169,7 @@ func seedDemo(ctx context.Context, store eventstore.Store, opts seedOptions, now
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	next := atomic.Int64{}
-	for range 4 {
+	for range seedWorkers {
 		g.Go(func() error {
 			for {
 				i := int(next.Add(1)) - 1
