@@ -126,7 +126,7 @@ function drawFormats(data) {
   const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "downloads per format", id: "format-svg", "data-total": data.total });
   const max = Math.max(1, ...rows.map((f) => f.downloads));
   rows.forEach((f, i) => {
-    const y = 4 + i * rowH, w = ((W - L - 90) * f.downloads) / max;
+    const y = 4 + i * rowH, w = ((W - L - 150) * f.downloads) / max;
     svg.append(el("text", { x: L - 8, y: y + 18, "text-anchor": "end" }, f.format));
     svg.append(el("rect", { class: "bar", x: L, y: y + 4, width: Math.max(1, w), height: rowH - 10, "data-format": f.format, "data-downloads": f.downloads }));
     const pct = data.total ? ((100 * f.downloads) / data.total).toFixed(1) : "0.0";
