@@ -22,11 +22,18 @@ import (
 
 var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
-func newContent(t *testing.T) (*commands.Content, *postgres.Store) {
+func newContent(t *testing.T, fastCommits ...bool) (*commands.Content, *postgres.Store) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	store := postgres.New(ctx, pgtest.NewPool(t), postgres.Options{})
+	url := pgtest.NewDatabase(t)
+	if len(fastCommits) > 0 && fastCommits[0] {
+		// Commits do not wait for the WAL flush: the test is about
+		// concurrency and counts, not durability, and this 2-core machine
+		// otherwise spends minutes in fsync.
+		url += "&options=-c%20synchronous_commit%3Doff"
+	}
+	store := postgres.New(ctx, pgtest.Connect(t, url, true), postgres.Options{})
 	t.Cleanup(store.Close)
 	c, err := commands.NewContent(commands.ContentConfig{Store: store, DownloadBaseURL: "https://media.example.org/v",
 		Now: func() time.Time { return t0 }})
@@ -154,7 +161,7 @@ func TestConcurrentDownloads(t *testing.T) {
 		clients, each = 10, 100
 	}
 	ctx := context.Background()
-	c, store := newContent(t)
+	c, store := newContent(t, true)
 	videoID := publishVideo(t, c)
 	accounts := make([]string, clients)
 	for i := range accounts {
