@@ -24,6 +24,7 @@ var canonicalCases = []struct{ in, want string }{
 }
 
 func TestCanonical(t *testing.T) {
+	t.Parallel()
 	for _, c := range canonicalCases {
 		got, err := audit.Canonical([]byte(c.in))
 		if err != nil {
@@ -44,6 +45,7 @@ func TestCanonical(t *testing.T) {
 // reordered, whitespace and numbers rewritten) has the same canonical bytes
 // as what went in, which is what lets stored hashes verify.
 func TestCanonicalSurvivesJSONB(t *testing.T) {
+	t.Parallel()
 	pool := pgtest.NewPool(t)
 	ctx := ctxT(t)
 	extra := []string{

@@ -18,6 +18,7 @@ import (
 )
 
 func TestChainedAppendsVerify(t *testing.T) {
+	t.Parallel()
 	store, _ := newChained(t)
 	ctx := ctxT(t)
 	id := uuid.NewString()
@@ -58,6 +59,7 @@ func TestChainedAppendsVerify(t *testing.T) {
 // TestConcurrentAnyAppendsDoNotFork: writers racing with Any all land, in
 // one unbroken chain.
 func TestConcurrentAnyAppendsDoNotFork(t *testing.T) {
+	t.Parallel()
 	store, _ := newChained(t)
 	ctx := ctxT(t)
 	const writers, each = 6, 10
@@ -88,6 +90,7 @@ func TestConcurrentAnyAppendsDoNotFork(t *testing.T) {
 }
 
 func TestReappendIsNoOpAndConditionsHold(t *testing.T) {
+	t.Parallel()
 	store, _ := newChained(t)
 	ctx := ctxT(t)
 	batch := []eventstore.EventData{
@@ -135,6 +138,7 @@ func TestReappendIsNoOpAndConditionsHold(t *testing.T) {
 // both walks (the stream's and the whole log's) name the event, and that
 // the untouched account stays intact.
 func TestVerifyDetectsTampering(t *testing.T) {
+	t.Parallel()
 	store, pool := newChained(t)
 	ctx := ctxT(t)
 	rnd := rand.New(rand.NewPCG(7, 8))
@@ -276,6 +280,7 @@ func names(b audit.Break, e eventstore.RecordedEvent) bool {
 }
 
 func TestVerifyReportsUnchainedEvents(t *testing.T) {
+	t.Parallel()
 	store, pool := newChained(t)
 	ctx := ctxT(t)
 	inner := audit.Unchained(store)

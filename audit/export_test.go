@@ -60,6 +60,7 @@ func canon(t *testing.T, b []byte) string {
 }
 
 func TestExportImportRoundTrip(t *testing.T) {
+	t.Parallel()
 	src, srcPool := newChained(t)
 	ctx := ctxT(t)
 	rnd := rand.New(rand.NewPCG(21, 22))
@@ -137,6 +138,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 }
 
 func TestImportRefusesBadInputWritingNothing(t *testing.T) {
+	t.Parallel()
 	src, _ := newChained(t)
 	ctx := ctxT(t)
 	id := uuid.NewString()

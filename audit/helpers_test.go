@@ -150,7 +150,7 @@ func claimEmail(t *testing.T, store eventstore.Store, id, email string, at time.
 
 // waitForHead waits until ReadAll reaches pos: events above the oldest
 // transaction still running on the server (any database's) are not read yet.
-func waitForHead(t *testing.T, store eventstore.Store, pos eventstore.Position) {
+func waitForHead(t testing.TB, store eventstore.Store, pos eventstore.Position) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {

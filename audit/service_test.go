@@ -19,6 +19,7 @@ import (
 // each event's time is the aggregate folded from the events up to it, and
 // it reflects that event's version and position.
 func TestStateAsOfEqualsAggregate(t *testing.T) {
+	t.Parallel()
 	store, _ := newChained(t)
 	ctx := ctxT(t)
 	svc := audit.NewService(store)
@@ -112,6 +113,7 @@ func compareWithAggregate(t *testing.T, i int, st audit.State, agg *account.Acco
 }
 
 func TestHistoryPagesAndRedacts(t *testing.T) {
+	t.Parallel()
 	store, _ := newChained(t)
 	ctx := ctxT(t)
 	svc := audit.NewService(store)
@@ -201,6 +203,7 @@ func TestHistoryPagesAndRedacts(t *testing.T) {
 }
 
 func TestRedactData(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ typ, in, want string }{
 		{"Unknown.v1", `{"user":{"password_hash":"x","token":"t","name":"n"},"list":["$argon2id$v=19$..."],"prev_hash":"keep","hash":"keep"}`,
 			`{"hash":"keep","list":["[redacted]"],"prev_hash":"keep","user":{"name":"n","password_hash":"[redacted]","token":"[redacted]"}}`},
