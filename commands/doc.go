@@ -1,5 +1,7 @@
 // Package commands runs the portal's commands: one handler per command, each
-// in its own file (register.go, verify.go, login.go, ...). A handler loads
+// in its own file: the account flows on *Accounts (register.go, verify.go,
+// login.go, ...) and the editors' and downloaders' on *Content
+// (publish_article.go, publish_video.go, download.go). A handler loads
 // the aggregate from its stream, lets the domain decide, and appends the
 // resulting events with the expected version, retrying a bounded number of
 // times when another writer got there first.
