@@ -211,9 +211,11 @@ func (s *Server) handleDownloadStats(w http.ResponseWriter, r *http.Request) {
 			map[string]any{"parameter": "interval", "max_years": span.years}))
 		return
 	}
-	videoID, format, err := s.videoFilter(r)
+	// Wait first, for both read models: the filter is checked against videos.
+	err = s.consistentWith(r, content.DownloadStatsName, content.VideosName)
+	var videoID, format string
 	if err == nil {
-		err = s.consistentWith(r, content.DownloadStatsName)
+		videoID, format, err = s.videoFilter(r)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -311,9 +313,11 @@ func (s *Server) handleFormatSplit(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, paramError("format", "unexpected_parameter", "this endpoint splits by format; filter by video_id only"))
 		return
 	}
-	videoID, _, err := s.videoFilter(r)
+	// Wait first, for both read models: the filter is checked against videos.
+	err = s.consistentWith(r, content.DownloadStatsName, content.VideosName)
+	var videoID string
 	if err == nil {
-		err = s.consistentWith(r, content.DownloadStatsName)
+		videoID, _, err = s.videoFilter(r)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
