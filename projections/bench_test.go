@@ -187,8 +187,9 @@ func BenchmarkAppendToVisible(b *testing.B) {
 		afterAck  []time.Duration // from Append's return (the commit)
 		wg        sync.WaitGroup
 	)
-	b.ResetTimer()
-	for range b.N {
+	// One round at the target rate: appends spaced 5 ms apart, each
+	// waiting until its row is visible.
+	round := func(record bool) {
 		tick := time.NewTicker(5 * time.Millisecond)
 		for range perIteration {
 			<-tick.C
@@ -215,6 +216,9 @@ func BenchmarkAppendToVisible(b *testing.B) {
 				if _, err := reader.Get(ctx, id.String()); err != nil {
 					b.Error(err)
 				}
+				if !record {
+					return
+				}
 				mu.Lock()
 				latencies = append(latencies, d)
 				afterAck = append(afterAck, da)
@@ -223,6 +227,14 @@ func BenchmarkAppendToVisible(b *testing.B) {
 		}
 		tick.Stop()
 		wg.Wait()
+	}
+	// Warm up first: the pool opens its connections and each backend
+	// compiles es_append on first use, costing a few hundred ms once; that
+	// is start-up, not the steady state this measures.
+	round(false)
+	b.ResetTimer()
+	for range b.N {
+		round(true)
 	}
 	b.StopTimer()
 	slices.Sort(latencies)

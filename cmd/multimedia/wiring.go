@@ -27,6 +27,12 @@ func (m *Main) openPool(ctx context.Context, migrate bool) (*pgxpool.Pool, error
 	if cfg.MaxConns < 16 {
 		cfg.MaxConns = 16
 	}
+	// Open a few connections up front: a cold connection (and its first
+	// es_append, which Postgres compiles per backend) costs a few hundred
+	// ms, which the first requests after a start would otherwise pay.
+	if cfg.MinConns < 4 {
+		cfg.MinConns = 4
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)

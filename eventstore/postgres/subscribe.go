@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -107,21 +108,31 @@ func (s *Store) listenOnce(ctx context.Context) error {
 	}
 }
 
-// Subscribe implements eventstore.Store. After a wake-up that finds nothing
-// (an older transaction still holds the horizon back) it looks again after
-// 1, 2, 4 … ms, up to FallbackPoll, so an event becomes visible within a few
-// milliseconds of the horizon passing it.
+// Subscribe implements eventstore.Store. When a read comes back short but
+// committed events wait above the horizon (an older transaction of this
+// database is still open), it looks again after 1, 2, 4 … up to 16 ms, so an
+// event becomes visible within milliseconds of the horizon passing it;
+// otherwise it sleeps until an append wakes it (or FallbackPoll).
 func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, opts eventstore.SubscribeOptions, handle eventstore.Handler) error {
 	maxBatch := opts.MaxBatch
 	if maxBatch <= 0 {
 		maxBatch = 1000
 	}
+	const maxRetry = 16 * time.Millisecond
 	pos := after
 	retry := time.Duration(0)
 	failures := 0
 	for {
 		woken := s.wake.wait()
 		events, err := s.ReadAll(ctx, pos, maxBatch)
+		var held bool
+		if err == nil && len(events) < maxBatch {
+			last := pos
+			if len(events) > 0 {
+				last = events[len(events)-1].Position
+			}
+			held, err = s.heldBack(ctx, last)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -144,14 +155,16 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, opts e
 				return err
 			}
 			pos = events[len(events)-1].Position
-			retry = 0
 			if len(events) == maxBatch {
 				continue
 			}
 		}
 		wait := s.opts.FallbackPoll
-		if retry > 0 {
+		if held {
+			retry = min(max(retry*2, time.Millisecond), maxRetry)
 			wait = retry
+		} else {
+			retry = 0
 		}
 		timer := time.NewTimer(wait)
 		select {
@@ -160,16 +173,23 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, opts e
 			return ctx.Err()
 		case <-woken:
 			timer.Stop()
-			retry = time.Millisecond
 		case <-timer.C:
-			if retry > 0 {
-				retry *= 2
-				if retry >= s.opts.FallbackPoll {
-					retry = 0
-				}
-			}
 		}
 	}
+}
+
+// heldBack reports whether committed events after pos wait above the
+// horizon: they will become readable as soon as the older transactions
+// holding the horizon end, which no append will announce.
+func (s *Store) heldBack(ctx context.Context, pos eventstore.Position) (bool, error) {
+	var held bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM es_events
+WHERE (transaction_id, seq) > ($1::text::xid8, $2) AND transaction_id >= es_horizon())`,
+		strconv.FormatUint(pos.Commit, 10), int64(pos.Prepare)).Scan(&held)
+	if err != nil {
+		return false, unavailable(ctx, "read the horizon", err)
+	}
+	return held, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
