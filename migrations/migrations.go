@@ -31,7 +31,12 @@ func provider(pool *pgxpool.Pool) (*goose.Provider, func() error, error) {
 		return nil, nil, fmt.Errorf("migrations: %w", err)
 	}
 	db := stdlib.OpenDBFromPool(pool)
-	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithSessionLocker(locker))
+	// Migration numbers are reserved per feature (1-9 event store and
+	// platform, 10-19 projections, 20-29 audit, 30-39 content), so a lower
+	// number can land after a higher one was applied: apply it then rather
+	// than refuse to start. Each migration stands on its own.
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub,
+		goose.WithSessionLocker(locker), goose.WithAllowOutofOrder(true))
 	if err != nil {
 		_ = db.Close()
 		return nil, nil, fmt.Errorf("migrations: %w", err)
