@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,56 +13,30 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/multimedia-portal/multimedia/audit"
-	"github.com/multimedia-portal/multimedia/auth/password"
-	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/eventstore/postgres"
-	"github.com/multimedia-portal/multimedia/mail"
-	"github.com/multimedia-portal/multimedia/mail/mailpit"
-	"github.com/multimedia-portal/multimedia/mail/smtp"
-	"github.com/multimedia-portal/multimedia/platform/pgtest"
-	"github.com/multimedia-portal/multimedia/sessions"
 )
 
 const auditorToken = "auditor-token-for-tests-0123456789"
 
 // newAuditEnv is newTestEnv with the commands writing through the audit
 // chain, as cmd/multimedia wires them, and the audit service configured.
-// It also returns the pool, for tampering with es_events.
+// It also returns the pool, for tampering with es_events, and the chained
+// store.
 func newAuditEnv(t *testing.T, token string) (*testEnv, *pgxpool.Pool, eventstore.Store) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	pool := pgtest.NewPool(t)
-	raw := postgres.New(ctx, pool, postgres.Options{})
-	t.Cleanup(raw.Close)
-	store := audit.NewChainedStore(raw)
-	logs := &lockedBuffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	pit := mailpit.Require(t)
-	smtpMailer, err := smtp.New(smtp.Config{Addr: mailpit.SMTPAddrFromEnv(), From: "Test <test@multimedia.localhost>"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	outbox := mail.NewOutbox(smtpMailer, mail.OutboxConfig{Logger: logger})
-	go func() { _ = outbox.Run(ctx) }()
-	codes, err := account.NewCodeHasher(bytes.Repeat([]byte("k"), 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	accounts, err := commands.NewAccounts(commands.AccountsConfig{
-		Store: store, Passwords: password.Hasher{}, Codes: codes, Mailer: outbox, Sessions: sessions.New(pool),
+	var chained eventstore.Store
+	e := newTestEnvOn(t, func(ctx context.Context, pool *pgxpool.Pool) eventstore.Store {
+		raw := postgres.New(ctx, pool, postgres.Options{})
+		t.Cleanup(raw.Close)
+		chained = audit.NewChainedStore(raw)
+		return chained
+	}, func(c *Config) {
+		c.AuditorToken = token
+		c.Audit = audit.NewService(chained)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(Config{Accounts: accounts, RateLimit: RateLimit{Off: true}, Logger: logger,
-		AuditorToken: token, Audit: audit.NewService(store)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testEnv{server: s, mailpit: pit, store: raw, logs: logs}, pool, store
+	return e, e.pool, chained
 }
 
 type auditEventsBody struct {
