@@ -185,7 +185,7 @@ func TestOutboxEnqueueNeverBlocksAndCountsDrops(t *testing.T) {
 	if !errors.Is(err, mail.ErrQueueFull) {
 		t.Fatalf("Enqueue on a full queue = %v, want ErrQueueFull", err)
 	}
-	if d := time.Since(start); d > 100*time.Millisecond {
+	if d := time.Since(start); d > time.Second {
 		t.Errorf("Enqueue on a full queue took %s", d)
 	}
 	if o.Dropped() != 1 || o.Queued() != 2 {
