@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -111,8 +112,25 @@ func (p *projTestProc) kill(t *testing.T) {
 	_ = p.cmd.Wait()
 }
 
+// owns reports whether the process's latest log line about the accounts
+// projection's lock says it holds it now. Each projection has its own lock,
+// so two processes may split the others between them, and a process may
+// own, release and own again.
 func (p *projTestProc) owns() bool {
-	return strings.Contains(p.out.String(), "projection owned by this process")
+	owns := false
+	for _, line := range strings.Split(p.out.String(), "\n") {
+		var rec struct{ Msg, Projection string }
+		if json.Unmarshal([]byte(line), &rec) != nil || rec.Projection != accounts.Name {
+			continue
+		}
+		switch rec.Msg {
+		case "projection owned by this process":
+			owns = true
+		case "projection released":
+			owns = false
+		}
+	}
+	return owns
 }
 
 type projTestEnv struct {
@@ -190,6 +208,20 @@ func (e *projTestEnv) verify(t *testing.T) {
 	}
 }
 
+// advisoryLocksHeld counts the granted locks of the accounts projection (first key
+// 0x0b5e4e11, projections' lock namespace) in the test database: the lock,
+// not a log line, is what makes one process the owner.
+func (e *projTestEnv) advisoryLocksHeld(t *testing.T) int {
+	t.Helper()
+	var n int
+	err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks
+WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = x'0b5e4e11'::int4::oid AND objid = hashtext($1)::oid AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, accounts.Name).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func (e *projTestEnv) waitCaughtUp(t *testing.T, d time.Duration) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
@@ -251,7 +283,10 @@ func TestProjectHandOver(t *testing.T) {
 	env.waitCaughtUp(t, 30*time.Second)
 	time.Sleep(500 * time.Millisecond) // several takeover intervals
 	if a.owns() == b.owns() {
-		t.Fatalf("both or neither own the projection: a=%v b=%v", a.owns(), b.owns())
+		t.Fatalf("both or neither own the projection: a=%v b=%v\na:\n%s\nb:\n%s", a.owns(), b.owns(), tail(a.out.String()), tail(b.out.String()))
+	}
+	if got, want := env.advisoryLocksHeld(t), 1; got != want {
+		t.Fatalf("advisory locks held = %d, want %d", got, want)
 	}
 	owner, other := a, b
 	if b.owns() {
