@@ -157,3 +157,35 @@ func TestWaitFor(t *testing.T) {
 		t.Fatalf("Get unknown: %v", err)
 	}
 }
+
+// TestRuntimeStopsAtAnyMoment cancels runtimes at random moments of their
+// start (connecting, taking the lock, recording the owner, subscribing):
+// each returns cleanly and leaves no projection lock behind.
+func TestRuntimeStopsAtAnyMoment(t *testing.T) {
+	pool := pgtest.NewPool(t)
+	store := newStore(t, pool)
+	r := rnd()
+	for i := range 40 {
+		rt, err := projections.NewRuntime(projections.Config{Store: store, Pool: pool, Logger: quietLogger(),
+			Projections: []projections.Projection{accounts.New()},
+			Registerer:  prometheus.NewRegistry(), TakeoverInterval: 5 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(r.IntN(30_000))*time.Microsecond)
+		err = rt.Run(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+	}
+	var locks int
+	err := pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
+AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&locks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := locks, 0; got != want {
+		t.Errorf("advisory locks held after every runtime stopped = %d, want %d", got, want)
+	}
+}

@@ -119,51 +119,55 @@ func (s *storeSubscriber) run(ctx context.Context, name string, out chan<- *mess
 }
 
 // acquire blocks until this process holds the projection's advisory lock
-// on a dedicated connection, trying every TakeoverInterval.
+// on a dedicated connection, trying every TakeoverInterval. The connection
+// is kept between tries while another process holds the lock.
 func (s *storeSubscriber) acquire(ctx context.Context, name string) (*pgx.Conn, error) {
 	var conn *pgx.Conn
 	for {
-		if conn == nil || conn.IsClosed() {
+		if conn == nil {
 			c, err := pgx.ConnectConfig(ctx, s.rt.cfg.Pool.Config().ConnConfig.Copy())
-			if err != nil {
-				if ctx.Err() != nil {
-					return nil, ctx.Err()
-				}
+			if err != nil && ctx.Err() == nil {
 				s.rt.cfg.Logger.WarnContext(ctx, "projection lock: connect failed", "projection", name, "error", err)
 			}
-			conn = c
+			conn = c // nil on error
 		}
 		if conn != nil {
-			var got bool
-			err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1, hashtext($2))", lockNamespace, name).Scan(&got)
-			if err == nil && got {
-				_, err = conn.Exec(ctx, `INSERT INTO projection_checkpoints (name, owner, owner_since) VALUES ($1, $2, now())
-ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, owner_since = EXCLUDED.owner_since`, name, s.rt.cfg.Owner)
-				if err == nil {
-					return conn, nil
-				}
-				_ = conn.Close(context.WithoutCancel(ctx)) // drops the lock too
-				conn = nil
+			got, err := s.tryLock(ctx, conn, name)
+			if got {
+				return conn, nil
 			}
 			if err != nil {
-				if ctx.Err() != nil {
-					_ = conn.Close(context.WithoutCancel(ctx))
-					return nil, ctx.Err()
-				}
-				s.rt.cfg.Logger.WarnContext(ctx, "projection lock: try failed", "projection", name, "error", err)
-				if conn != nil {
-					_ = conn.Close(context.WithoutCancel(ctx))
-					conn = nil
+				_ = conn.Close(context.WithoutCancel(ctx)) // drops the lock, if taken, too
+				conn = nil
+				if ctx.Err() == nil {
+					s.rt.cfg.Logger.WarnContext(ctx, "projection lock: try failed", "projection", name, "error", err)
 				}
 			}
 		}
-		if !sleep(ctx, s.rt.cfg.TakeoverInterval) {
+		if ctx.Err() != nil || !sleep(ctx, s.rt.cfg.TakeoverInterval) {
 			if conn != nil {
 				_ = conn.Close(context.WithoutCancel(ctx))
 			}
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// tryLock tries the projection's lock once on conn and, when it gets it,
+// records this process as the owner. false with a nil error: another
+// process holds the lock. On an error the caller closes conn, which drops
+// a lock taken before the error.
+func (s *storeSubscriber) tryLock(ctx context.Context, conn *pgx.Conn, name string) (bool, error) {
+	var got bool
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1, hashtext($2))", lockNamespace, name).Scan(&got); err != nil || !got {
+		return false, err
+	}
+	_, err := conn.Exec(ctx, `INSERT INTO projection_checkpoints (name, owner, owner_since) VALUES ($1, $2, now())
+ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, owner_since = EXCLUDED.owner_since`, name, s.rt.cfg.Owner)
+	if err != nil {
+		return false, fmt.Errorf("record owner: %w", err)
+	}
+	return true, nil
 }
 
 // watch ends ownership when the lock connection dies: the lock went with it.
