@@ -26,8 +26,10 @@ type Register struct {
 // stream"), so two registrations of one address cannot both win. An address
 // already taken gives the same nil error and a zero Result, so that callers
 // cannot tell (no enumeration); its owner gets a notice instead. A claim
-// left without an account by a crash between the two appends is completed
-// by the next registration of that address.
+// whose account is not written yet belongs to a registration in flight and
+// is left to it (same nil error, no mail) for Policy.ClaimGrace; only an
+// older one, left by a crash between the two appends, is completed by the
+// next registration of that address.
 //
 // Errors: *account.EmailError (ErrInvalidEmail), *account.PasswordPolicyError
 // (ErrWeakPassword), ErrUnavailable, ErrConflict.
@@ -44,12 +46,15 @@ func (h *Accounts) Register(ctx context.Context, cmd Register) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("hash password: %w", err)
 	}
-	accountID, taken, err := h.claimEmail(ctx, email, cmd.Meta)
+	accountID, claim, err := h.claimEmail(ctx, email, cmd.Meta)
 	if err != nil {
 		return Result{}, err
 	}
-	if taken {
+	switch claim {
+	case claimTaken:
 		_ = h.send(ctx, alreadyRegisteredMail(email))
+		return Result{}, nil
+	case claimInFlight:
 		return Result{}, nil
 	}
 	var code account.Code
@@ -75,37 +80,55 @@ func (h *Accounts) Register(ctx context.Context, cmd Register) (Result, error) {
 	return Result{AccountID: accountID, Position: pos}, nil
 }
 
-// claimEmail claims email for a new account id. It returns the id to
-// register under and whether the address already belongs to a registered
-// account.
-func (h *Accounts) claimEmail(ctx context.Context, email account.Email, meta Meta) (string, bool, error) {
+// claimOutcome is what claimEmail found.
+type claimOutcome int
+
+const (
+	// claimOurs: the address is claimed for the returned account id, whose
+	// stream this registration writes.
+	claimOurs claimOutcome = iota
+	// claimTaken: the address belongs to a registered account.
+	claimTaken
+	// claimInFlight: another registration claimed the address less than
+	// Policy.ClaimGrace ago and has not written its account yet.
+	claimInFlight
+)
+
+// claimEmail claims email for a new account id, or finds who holds it.
+func (h *Accounts) claimEmail(ctx context.Context, email account.Email, meta Meta) (string, claimOutcome, error) {
 	accountID := uuid.NewString()
 	claim, err := account.EmailClaimFromHistory(nil).Claim(accountID, h.now())
 	if err != nil {
-		return "", false, err
+		return "", 0, err
 	}
 	data, err := toEventData(claim, meta, h.now())
 	if err != nil {
-		return "", false, err
+		return "", 0, err
 	}
 	_, err = h.store.Append(ctx, email.StreamID(), eventstore.NoStream, data...)
 	if err == nil {
-		return accountID, false, nil
+		return accountID, claimOurs, nil
 	}
 	if !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
-		return "", false, fmt.Errorf("claim email: %w: %w", ErrUnavailable, err)
+		return "", 0, fmt.Errorf("claim email: %w: %w", ErrUnavailable, err)
 	}
 	existing, err := h.loadClaim(ctx, email)
 	if err != nil {
-		return "", false, err
+		return "", 0, err
 	}
 	owner := existing.ClaimedBy()
 	if owner == "" {
-		return "", false, fmt.Errorf("email stream without a claim: %w", ErrConflict)
+		return "", 0, fmt.Errorf("email stream without a claim: %w", ErrConflict)
 	}
 	a, err := h.loadAccount(ctx, owner)
 	if err != nil {
-		return "", false, err
+		return "", 0, err
 	}
-	return owner, a.Registered(), nil
+	switch {
+	case a.Registered():
+		return owner, claimTaken, nil
+	case h.now().Sub(existing.ClaimedAt()) < h.policy.ClaimGrace:
+		return owner, claimInFlight, nil
+	}
+	return owner, claimOurs, nil
 }

@@ -6,6 +6,7 @@ import "time"
 // one address belong to at most one account.
 type EmailClaim struct {
 	accountID string
+	claimedAt time.Time
 	version   int
 }
 
@@ -23,6 +24,7 @@ func (c *EmailClaim) Apply(e Event) {
 	c.version++
 	if e, ok := deref(e).(EmailClaimed); ok && c.accountID == "" {
 		c.accountID = e.AccountID
+		c.claimedAt = e.At
 	}
 }
 
@@ -42,6 +44,9 @@ func (c *EmailClaim) Claim(accountID string, now time.Time) ([]Event, error) {
 
 // ClaimedBy returns the owning account id, or "" if the address is free.
 func (c *EmailClaim) ClaimedBy() string { return c.accountID }
+
+// ClaimedAt is when the address was claimed (zero if it is free).
+func (c *EmailClaim) ClaimedAt() time.Time { return c.claimedAt }
 
 // Version is the number of events applied (the expected version).
 func (c *EmailClaim) Version() int { return c.version }

@@ -28,6 +28,12 @@ type Policy struct {
 	LoginBaseDelay time.Duration
 	// LoginMaxDelay caps the delay; there is never a permanent lock.
 	LoginMaxDelay time.Duration
+	// ClaimGrace is how long an address claimed by a registration whose
+	// account is not written yet counts as a registration in flight. Only a
+	// claim older than that (left by a crash) is taken over by the next
+	// registration, so two registrations racing for one address can never
+	// register it with the loser's password.
+	ClaimGrace time.Duration
 }
 
 // DefaultPolicy returns the limits the product promises.
@@ -41,6 +47,7 @@ func DefaultPolicy() Policy {
 		LoginFailuresBeforeDelay: 5,
 		LoginBaseDelay:           time.Second,
 		LoginMaxDelay:            15 * time.Minute,
+		ClaimGrace:               time.Minute,
 	}
 }
 
@@ -60,5 +67,6 @@ func (p Policy) Validate() error {
 	check(p.LoginFailuresBeforeDelay > 0, "LoginFailuresBeforeDelay must be positive")
 	check(p.LoginBaseDelay > 0, "LoginBaseDelay must be positive")
 	check(p.LoginMaxDelay >= p.LoginBaseDelay, "LoginMaxDelay must be at least LoginBaseDelay")
+	check(p.ClaimGrace >= 0, "ClaimGrace must not be negative")
 	return errors.Join(errs...)
 }

@@ -1,0 +1,224 @@
+package commands_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/multimedia-portal/multimedia/auth/password"
+	"github.com/multimedia-portal/multimedia/commands"
+	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/eventstore/postgres"
+	"github.com/multimedia-portal/multimedia/mail"
+	"github.com/multimedia-portal/multimedia/platform/pgtest"
+	"github.com/multimedia-portal/multimedia/sessions"
+)
+
+// recordingMailer is a test double of mail.Mailer that keeps what it is
+// given; the real SMTP path is tested in package mail and over HTTP.
+type recordingMailer struct {
+	mu   sync.Mutex
+	sent []mail.Message
+}
+
+func (m *recordingMailer) Send(_ context.Context, msg mail.Message) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, msg)
+	return nil
+}
+
+func (m *recordingMailer) count() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.sent)
+}
+
+// clock is a settable test clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+type accountsEnv struct {
+	accounts *commands.Accounts
+	store    *postgres.Store
+	mailer   *recordingMailer
+	clock    *clock
+}
+
+func newAccounts(t *testing.T) *accountsEnv {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	pool := pgtest.Connect(t, pgtest.NewDatabase(t), true)
+	store := postgres.New(ctx, pool, postgres.Options{})
+	t.Cleanup(store.Close)
+	hasher, err := password.New(password.DefaultParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, err := account.NewCodeHasher([]byte("register-test-secret-of-32-bytes!"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &accountsEnv{store: store, mailer: &recordingMailer{}, clock: &clock{now: t0}}
+	env.accounts, err = commands.NewAccounts(commands.AccountsConfig{Store: store, Passwords: hasher, Codes: codes,
+		Mailer: env.mailer, Sessions: sessions.New(pool), Now: env.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+// claimOnly appends an address's claim without its account, as a
+// registration does between its two appends (or leaves behind on a crash).
+func (e *accountsEnv) claimOnly(t *testing.T, addr string) {
+	t.Helper()
+	email, err := account.NormaliseEmail(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	typ, data, err := account.Encode(account.EmailClaimed{AccountID: uuid.NewString(), At: e.clock.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Append(context.Background(), email.StreamID(), eventstore.NoStream,
+		eventstore.EventData{ID: uuid.New(), Type: typ, Data: data}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *accountsEnv) loginWorks(t *testing.T, addr, pw string) bool {
+	t.Helper()
+	_, err := e.accounts.Login(context.Background(), commands.Login{Email: addr, Password: pw})
+	if err != nil && !errors.Is(err, account.ErrInvalidCredentials) {
+		t.Fatalf("login: %v", err)
+	}
+	return err == nil
+}
+
+// TestRegisterLeavesAnInFlightClaimAlone: a registration that finds the
+// address claimed a moment ago by another, whose account is not written
+// yet, answers like any taken address and changes nothing: it cannot
+// register the address with its own password.
+func TestRegisterLeavesAnInFlightClaimAlone(t *testing.T) {
+	e := newAccounts(t)
+	const addr = "inflight@example.com"
+	e.claimOnly(t, addr)
+	e.clock.advance(account.DefaultPolicy().ClaimGrace - time.Second)
+	res, err := e.accounts.Register(context.Background(), commands.Register{Email: addr, Password: "Racer-Password-42!"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res.AccountID, ""; got != want {
+		t.Errorf("account id = %q, want %q (nothing registered)", got, want)
+	}
+	if got, want := e.mailer.count(), 0; got != want {
+		t.Errorf("mails sent = %d, want %d", got, want)
+	}
+	if e.loginWorks(t, addr, "Racer-Password-42!") {
+		t.Error("the racing registration's password logs in")
+	}
+}
+
+// TestRegisterCompletesAStaleClaim: a claim left without an account by a
+// crash is taken over once ClaimGrace has passed, so the address is not
+// lost.
+func TestRegisterCompletesAStaleClaim(t *testing.T) {
+	e := newAccounts(t)
+	const addr = "crashed@example.com"
+	e.claimOnly(t, addr)
+	e.clock.advance(account.DefaultPolicy().ClaimGrace + time.Second)
+	res, err := e.accounts.Register(context.Background(), commands.Register{Email: addr, Password: "Second-Try-Pass-42!"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.AccountID == "" {
+		t.Fatal("the stale claim was not completed")
+	}
+	if got, want := e.mailer.count(), 1; got != want {
+		t.Errorf("mails sent = %d, want %d (the verification code)", got, want)
+	}
+	if !e.loginWorks(t, addr, "Second-Try-Pass-42!") {
+		t.Error("the completing registration's password does not log in")
+	}
+}
+
+// TestConcurrentRegistrationsOfOneAddress: of many registrations racing
+// for one address, exactly one registers it; its password is the one that
+// logs in, one code mail leaves, and every other caller gets the same
+// empty success.
+func TestConcurrentRegistrationsOfOneAddress(t *testing.T) {
+	e := newAccounts(t)
+	const addr = "contested@example.com"
+	const n = 8
+	results := make([]commands.Result, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			results[i], errs[i] = e.accounts.Register(context.Background(),
+				commands.Register{Email: addr, Password: fmt.Sprintf("Racer-Number-%d-Pass!", i)})
+		})
+	}
+	wg.Wait()
+	winner := -1
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("registration %d: %v", i, errs[i])
+		}
+		if results[i].AccountID != "" {
+			if winner >= 0 {
+				t.Fatalf("registrations %d and %d both registered the address", winner, i)
+			}
+			winner = i
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no registration registered the address")
+	}
+	if !e.loginWorks(t, addr, fmt.Sprintf("Racer-Number-%d-Pass!", winner)) {
+		t.Errorf("the winning password %d does not log in", winner)
+	}
+	// Fewer wrong passwords than start the login delay.
+	for i, tried := 0, 0; i < n && tried < account.DefaultPolicy().LoginFailuresBeforeDelay-1; i++ {
+		if i == winner {
+			continue
+		}
+		tried++
+		if e.loginWorks(t, addr, fmt.Sprintf("Racer-Number-%d-Pass!", i)) {
+			t.Errorf("losing password %d logs in", i)
+		}
+	}
+	e.mailer.mu.Lock()
+	defer e.mailer.mu.Unlock()
+	codes := 0
+	for _, m := range e.mailer.sent {
+		if !strings.Contains(strings.ToLower(m.Subject), "already") {
+			codes++
+		}
+	}
+	if got, want := codes, 1; got != want {
+		t.Errorf("code mails = %d, want %d", got, want)
+	}
+}
