@@ -79,7 +79,9 @@ func (h *Accounts) update(ctx context.Context, accountID string, meta Meta, deci
 			return res.Position, derr
 		case errors.Is(err, eventstore.ErrWrongExpectedVersion):
 			if attempt >= h.maxRetries {
-				return eventstore.Position{}, fmt.Errorf("account %s: %w", accountID, ErrConflict)
+				// No account id here: the message reaches anonymous callers of verify
+				// and reset-confirm, and an id would tell them the address exists.
+				return eventstore.Position{}, fmt.Errorf("the account kept changing: %w", ErrConflict)
 			}
 			continue
 		default:
