@@ -58,7 +58,7 @@ func (h *Accounts) ConfirmPasswordReset(ctx context.Context, cmd ConfirmPassword
 	// sessions live in Postgres next to the events, so this rarely fails;
 	// try a few times, then report it loudly: the password is changed, but
 	// old sessions stay valid until they expire or log out.
-	if err := h.endSessions(ctx, a.ID()); err != nil {
+	if err := h.endSessions(ctx, a.ID(), at); err != nil {
 		slog.ErrorContext(ctx, "password reset: could not end the account's sessions", "account_id", a.ID(), "error", err)
 		return Result{AccountID: a.ID(), Position: pos}, err
 	}
@@ -66,11 +66,12 @@ func (h *Accounts) ConfirmPasswordReset(ctx context.Context, cmd ConfirmPassword
 	return Result{AccountID: a.ID(), Position: pos}, nil
 }
 
-// endSessions deletes every session of an account, retrying briefly.
-func (h *Accounts) endSessions(ctx context.Context, accountID string) error {
+// endSessions ends every session of an account created up to the reset at
+// at, retrying briefly.
+func (h *Accounts) endSessions(ctx context.Context, accountID string, at time.Time) error {
 	var err error
 	for attempt := range 3 {
-		if err = h.sessions.DeleteAccount(ctx, accountID); err == nil {
+		if err = h.sessions.EndAll(ctx, accountID, at); err == nil {
 			return nil
 		}
 		select {

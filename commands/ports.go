@@ -31,5 +31,8 @@ type SessionStore interface {
 	// Find returns the unexpired session of tokenHash or ErrUnauthenticated.
 	Find(ctx context.Context, tokenHash []byte, now time.Time) (Session, error)
 	Delete(ctx context.Context, tokenHash []byte) error
-	DeleteAccount(ctx context.Context, accountID string) error
+	// EndAll ends every session of the account created at or before
+	// before, including one whose row is written after EndAll returns (a
+	// login racing a password reset).
+	EndAll(ctx context.Context, accountID string, before time.Time) error
 }

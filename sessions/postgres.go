@@ -35,8 +35,9 @@ VALUES ($1, $2, $3, $4, $5)`, sess.TokenHash, sess.ID, sess.AccountID, sess.Crea
 // Find implements commands.SessionStore.
 func (s *Store) Find(ctx context.Context, tokenHash []byte, now time.Time) (commands.Session, error) {
 	sess := commands.Session{TokenHash: tokenHash}
-	err := s.pool.QueryRow(ctx, `SELECT session_id::text, account_id::text, created_at, expires_at
-FROM sessions WHERE token_hash = $1 AND expires_at > $2`, tokenHash, now).
+	err := s.pool.QueryRow(ctx, `SELECT s.session_id::text, s.account_id::text, s.created_at, s.expires_at
+FROM sessions s WHERE s.token_hash = $1 AND s.expires_at > $2
+  AND NOT EXISTS (SELECT 1 FROM session_revocations r WHERE r.account_id = s.account_id AND s.created_at <= r.revoked_before)`, tokenHash, now).
 		Scan(&sess.ID, &sess.AccountID, &sess.CreatedAt, &sess.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return commands.Session{}, commands.ErrUnauthenticated
@@ -55,10 +56,21 @@ func (s *Store) Delete(ctx context.Context, tokenHash []byte) error {
 	return nil
 }
 
-// DeleteAccount implements commands.SessionStore.
-func (s *Store) DeleteAccount(ctx context.Context, accountID string) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE account_id = $1`, accountID); err != nil {
-		return fmt.Errorf("sessions: delete account's sessions: %w: %w", commands.ErrUnavailable, err)
+// EndAll implements commands.SessionStore: in one transaction it records
+// the revocation (so a session row a racing login writes later is refused
+// by Find) and deletes the sessions there are.
+func (s *Store) EndAll(ctx context.Context, accountID string, before time.Time) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO session_revocations (account_id, revoked_before) VALUES ($1, $2)
+ON CONFLICT (account_id) DO UPDATE SET revoked_before = GREATEST(session_revocations.revoked_before, EXCLUDED.revoked_before)`,
+			accountID, before); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM sessions WHERE account_id = $1 AND created_at <= $2`, accountID, before)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sessions: end the account's sessions: %w: %w", commands.ErrUnavailable, err)
 	}
 	return nil
 }

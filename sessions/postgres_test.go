@@ -1,0 +1,84 @@
+package sessions_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/multimedia-portal/multimedia/commands"
+	"github.com/multimedia-portal/multimedia/platform/pgtest"
+	"github.com/multimedia-portal/multimedia/sessions"
+)
+
+var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+
+func newSession(accountID string, created time.Time) commands.Session {
+	token := uuid.NewString()
+	return commands.Session{ID: uuid.NewString(), AccountID: accountID, TokenHash: commands.HashToken(token),
+		CreatedAt: created, ExpiresAt: created.Add(24 * time.Hour)}
+}
+
+func create(t *testing.T, s *sessions.Store, sess commands.Session) {
+	t.Helper()
+	if err := s.Create(context.Background(), sess); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func alive(t *testing.T, s *sessions.Store, sess commands.Session, now time.Time) bool {
+	t.Helper()
+	_, err := s.Find(context.Background(), sess.TokenHash, now)
+	if err != nil && !errors.Is(err, commands.ErrUnauthenticated) {
+		t.Fatal(err)
+	}
+	return err == nil
+}
+
+// TestEndAll: a password reset ends the account's sessions, also one a
+// racing login writes after EndAll returned (its LoggedIn came before the
+// reset); later logins and other accounts are untouched.
+func TestEndAll(t *testing.T) {
+	s := sessions.New(pgtest.NewPool(t))
+	ctx := context.Background()
+	acct, other := uuid.NewString(), uuid.NewString()
+	reset := t0.Add(time.Hour)
+
+	before := newSession(acct, t0)
+	otherAccount := newSession(other, t0)
+	create(t, s, before)
+	create(t, s, otherAccount)
+	if err := s.EndAll(ctx, acct, reset); err != nil {
+		t.Fatal(err)
+	}
+	racing := newSession(acct, reset.Add(-time.Millisecond)) // written late
+	create(t, s, racing)
+	after := newSession(acct, reset.Add(time.Millisecond))
+	create(t, s, after)
+
+	now := reset.Add(time.Minute)
+	for _, c := range []struct {
+		name string
+		sess commands.Session
+		want bool
+	}{
+		{"session opened before the reset", before, false},
+		{"racing login's session written after the reset", racing, false},
+		{"session opened after the reset", after, true},
+		{"another account's session", otherAccount, true},
+	} {
+		if got := alive(t, s, c.sess, now); got != c.want {
+			t.Errorf("%s: alive = %v, want %v", c.name, got, c.want)
+		}
+	}
+
+	// An older revocation arriving late (a retry) does not move it back.
+	if err := s.EndAll(ctx, acct, t0); err != nil {
+		t.Fatal(err)
+	}
+	if alive(t, s, racing, now) {
+		t.Error("an earlier EndAll revived a revoked session")
+	}
+}
