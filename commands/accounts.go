@@ -69,6 +69,7 @@ type Accounts struct {
 	sessionTTL time.Duration
 	maxRetries int
 	now        func() time.Time
+	phantoms   *phantomAccounts
 }
 
 // NewAccounts validates cfg and returns the handlers.
@@ -92,6 +93,7 @@ func NewAccounts(cfg AccountsConfig) (*Accounts, error) {
 		store: cfg.Store, passwords: cfg.Passwords, codes: cfg.Codes, mailer: cfg.Mailer,
 		sessions: cfg.Sessions, policy: cfg.Policy, sessionTTL: cfg.SessionTTL,
 		maxRetries: cfg.MaxRetries, now: cfg.Now,
+		phantoms: newPhantomAccounts(cfg.Policy, cfg.Codes),
 	}, nil
 }
 

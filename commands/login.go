@@ -31,8 +31,9 @@ type LoginResult struct {
 
 // Login checks the password and opens a session. An unknown address costs
 // the same as a wrong password (a dummy hash is checked) and gives the same
-// error. After repeated failures the account asks for growing delays; such
-// attempts are refused before the password is checked.
+// errors, delays included (see phantomAccounts). After repeated failures
+// the account asks for growing delays; such attempts are refused before the
+// password is checked.
 // Errors: account.ErrInvalidCredentials, *account.RetryAfterError
 // (ErrLoginDelayed), ErrUnavailable, ErrConflict.
 func (h *Accounts) Login(ctx context.Context, cmd Login) (LoginResult, error) {
@@ -49,8 +50,7 @@ func (h *Accounts) Login(ctx context.Context, cmd Login) (LoginResult, error) {
 		return LoginResult{}, err
 	}
 	if a == nil {
-		h.passwords.DummyVerify(cmd.Password)
-		return LoginResult{}, account.ErrInvalidCredentials
+		return LoginResult{}, h.phantomLogin(email, cmd.Password)
 	}
 	if wait := a.LoginRetryAfter(h.now()); wait > 0 {
 		return LoginResult{}, &account.RetryAfterError{Wait: wait}
@@ -93,6 +93,29 @@ func (h *Accounts) Login(ctx context.Context, cmd Login) (LoginResult, error) {
 	}
 	return LoginResult{Token: token, SessionID: sessionID, ExpiresAt: sess.ExpiresAt,
 		Result: Result{AccountID: a.ID(), Position: pos}}, nil
+}
+
+// phantomLogin answers a login to an address without an account as a
+// real account answers a wrong password: the same hashing work, and after
+// as many failures the same growing delays (see phantomAccounts).
+func (h *Accounts) phantomLogin(email account.Email, password string) error {
+	err := h.phantoms.decide(email, h.now(), func(p *account.Account) ([]account.Event, error) {
+		if wait := p.LoginRetryAfter(h.now()); wait > 0 {
+			return nil, &account.RetryAfterError{Wait: wait}
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return err
+	}
+	h.passwords.DummyVerify(password) // outside the phantoms' lock
+	err = h.phantoms.decide(email, h.now(), func(p *account.Account) ([]account.Event, error) {
+		return p.Login(false, uuid.NewString(), h.now())
+	})
+	if err == nil { // cannot happen: a phantom's password never matches
+		err = account.ErrInvalidCredentials
+	}
+	return err
 }
 
 // newToken draws a 256-bit bearer token and its SHA-256.

@@ -57,6 +57,18 @@ func (h *Accounts) requestCode(ctx context.Context, rawEmail string, purpose acc
 		return "", Result{}, err
 	}
 	if a == nil {
+		// The phantom gets a code nobody is sent, so that a later confirm
+		// answers as it would for a real account (see phantomAccounts).
+		err := h.phantoms.decide(email, h.now(), func(p *account.Account) ([]account.Event, error) {
+			hash, err := h.phantoms.newCodeHash(p, purpose)
+			if err != nil {
+				return nil, err
+			}
+			return p.RequestCode(purpose, hash, h.now())
+		})
+		if err != nil && !errors.Is(err, account.ErrCodeThrottled) && !errors.Is(err, account.ErrAlreadyVerified) {
+			return "", Result{}, err
+		}
 		return CodeUnknownAccount, Result{}, nil
 	}
 	var code account.Code

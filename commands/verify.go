@@ -17,7 +17,8 @@ type VerifyEmail struct {
 
 // VerifyEmail verifies the account with its emailed code. A wrong code is
 // recorded (VerificationCodeRejected) and counts towards the limits.
-// An unknown address answers exactly like a wrong code.
+// An unknown address and a verified account answer like an unverified
+// account given a wrong code, limits included (see phantomAccounts).
 // Errors: account.ErrWrongCode, ErrCodeExpired, ErrNoActiveCode,
 // ErrMalformedCode (all ErrInvalidCode), ErrTooManyAttempts (and
 // ErrCodeVoided), ErrUnavailable, ErrConflict.
@@ -35,15 +36,28 @@ func (h *Accounts) VerifyEmail(ctx context.Context, cmd VerifyEmail) (Result, er
 		return Result{}, err
 	}
 	if a == nil {
-		return Result{}, account.ErrWrongCode
+		return Result{}, h.phantomVerify(email, code)
 	}
 	pos, err := h.update(ctx, a.ID(), cmd.Meta, func(a *account.Account, now time.Time) ([]account.Event, error) {
 		return a.Verify(h.codes, code, now)
 	})
 	if errors.Is(err, account.ErrAlreadyVerified) {
 		// Saying "already verified" would tell anyone that the address has
-		// an account; a verified account has no code to accept.
-		return Result{}, account.ErrWrongCode
+		// an account; a verified account answers like an unknown address.
+		return Result{}, h.phantomVerify(email, code)
 	}
 	return Result{AccountID: a.ID(), Position: pos}, err
+}
+
+// phantomVerify answers a verification of an address without an account
+// (or of a verified one) as an unverified account answers a wrong code,
+// 400s turning into 429s after as many tries (see phantomAccounts).
+func (h *Accounts) phantomVerify(email account.Email, code account.Code) error {
+	err := h.phantoms.decide(email, h.now(), func(p *account.Account) ([]account.Event, error) {
+		return p.Verify(h.codes, code, h.now())
+	})
+	if err == nil { // a one-in-a-million guess of a code nobody was sent
+		err = account.ErrWrongCode
+	}
+	return err
 }

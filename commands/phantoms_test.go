@@ -1,0 +1,136 @@
+package commands_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/multimedia-portal/multimedia/commands"
+	"github.com/multimedia-portal/multimedia/domain/account"
+)
+
+// answer is what a caller can see of a command's outcome: the error's
+// message and, for a delay, how long.
+func answer(err error) string {
+	var delayed *account.RetryAfterError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &delayed):
+		return fmt.Sprintf("%v [wait %v]", err, delayed.Wait)
+	}
+	return err.Error()
+}
+
+var sixDigits = regexp.MustCompile(`\b\d{6}\b`)
+
+// register registers addr and returns the verification code mailed to it.
+func (e *accountsEnv) register(t *testing.T, addr, pw string) string {
+	t.Helper()
+	before := e.mailer.count()
+	if _, err := e.accounts.Register(context.Background(), commands.Register{Email: addr, Password: pw}); err != nil {
+		t.Fatal(err)
+	}
+	e.mailer.mu.Lock()
+	defer e.mailer.mu.Unlock()
+	if len(e.mailer.sent) != before+1 {
+		t.Fatalf("registration sent %d mails, want 1", len(e.mailer.sent)-before)
+	}
+	code := sixDigits.FindString(e.mailer.sent[before].Text)
+	if code == "" {
+		t.Fatal("no code in the verification mail")
+	}
+	return code
+}
+
+// wrongCode differs from code.
+func wrongCode(code string) string {
+	if code == "000000" {
+		return "111111"
+	}
+	return "000000"
+}
+
+// TestUnknownAddressesAnswerLikeAccounts drives the same run of bad
+// attempts against real accounts and addresses without one, and compares
+// every answer a caller sees: 400s turn into 429s at the same try, with
+// the same messages and delays, so no answer tells whether an account
+// exists.
+func TestUnknownAddressesAnswerLikeAccounts(t *testing.T) {
+	e := newAccounts(t)
+	ctx := context.Background()
+	const pw = "Correct-Horse-42!"
+	unverifiedCode := e.register(t, "unverified@example.com", pw)
+	verifiedCode := e.register(t, "verified@example.com", pw)
+	if _, err := e.accounts.VerifyEmail(ctx, commands.VerifyEmail{Email: "verified@example.com", Code: verifiedCode}); err != nil {
+		t.Fatal(err)
+	}
+	const tries = 12 // past the per-code (5) and per-hour (10) limits
+
+	t.Run("verify", func(t *testing.T) {
+		run := func(addr, code string) []string {
+			var got []string
+			for range tries {
+				_, err := e.accounts.VerifyEmail(ctx, commands.VerifyEmail{Email: addr, Code: wrongCode(code)})
+				got = append(got, answer(err))
+			}
+			return got
+		}
+		want := run("unverified@example.com", unverifiedCode)
+		if want[0] == want[tries-1] {
+			t.Fatalf("the real account's answers never changed: %q", want)
+		}
+		t.Logf("answers: %q", want)
+		for _, addr := range []string{"nobody@example.com", "verified@example.com"} {
+			if got := run(addr, verifiedCode); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s answers\n%q\nwant (as an unverified account)\n%q", addr, got, want)
+			}
+		}
+	})
+
+	t.Run("login", func(t *testing.T) {
+		run := func(addr string) []string {
+			var got []string
+			for range 7 {
+				_, err := e.accounts.Login(ctx, commands.Login{Email: addr, Password: "Wrong-Password-42!"})
+				got = append(got, answer(err))
+			}
+			return got
+		}
+		want := run("verified@example.com")
+		if got := run("nobody-else@example.com"); !reflect.DeepEqual(got, want) {
+			t.Errorf("unknown address answers\n%q\nwant\n%q", got, want)
+		}
+		if !strings.Contains(want[6], "retry after") {
+			t.Errorf("the real account was never delayed: %q", want)
+		}
+		t.Logf("answers: %q", want)
+	})
+
+	t.Run("password reset", func(t *testing.T) {
+		run := func(addr string) []string {
+			confirm := func() string {
+				_, err := e.accounts.ConfirmPasswordReset(ctx, commands.ConfirmPasswordReset{Email: addr, Code: "000000", NewPassword: "Brand-New-Pass-42!"})
+				return answer(err)
+			}
+			got := []string{confirm()} // before any reset code was asked for
+			if _, _, err := e.accounts.RequestPasswordReset(ctx, commands.RequestPasswordReset{Email: addr}); err != nil {
+				t.Fatal(err)
+			}
+			for range 6 {
+				got = append(got, confirm())
+			}
+			return got
+		}
+		e.clock.advance(2 * account.RateWindow) // past the verify tries' hourly limit
+		want := run("unverified@example.com")
+		t.Logf("answers: %q", want)
+		if got := run("nobody-at-all@example.com"); !reflect.DeepEqual(got, want) {
+			t.Errorf("unknown address answers\n%q\nwant\n%q", got, want)
+		}
+	})
+}
