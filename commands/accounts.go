@@ -70,6 +70,7 @@ type Accounts struct {
 	maxRetries int
 	now        func() time.Time
 	phantoms   *phantomAccounts
+	notices    *noticeLimit
 }
 
 // NewAccounts validates cfg and returns the handlers.
@@ -93,7 +94,7 @@ func NewAccounts(cfg AccountsConfig) (*Accounts, error) {
 		store: cfg.Store, passwords: cfg.Passwords, codes: cfg.Codes, mailer: cfg.Mailer,
 		sessions: cfg.Sessions, policy: cfg.Policy, sessionTTL: cfg.SessionTTL,
 		maxRetries: cfg.MaxRetries, now: cfg.Now,
-		phantoms: newPhantomAccounts(cfg.Policy, cfg.Codes),
+		phantoms: newPhantomAccounts(cfg.Policy, cfg.Codes), notices: newNoticeLimit(),
 	}, nil
 }
 

@@ -25,7 +25,8 @@ type Register struct {
 // The address is claimed first (stream email-<hash>, expected version "no
 // stream"), so two registrations of one address cannot both win. An address
 // already taken gives the same nil error and a zero Result, so that callers
-// cannot tell (no enumeration); its owner gets a notice instead. A claim
+// cannot tell (no enumeration); its owner gets a notice instead, at most
+// one an hour. A claim
 // whose account is not written yet belongs to a registration in flight and
 // is left to it (same nil error, no mail) for Policy.ClaimGrace; only an
 // older one, left by a crash between the two appends, is completed by the
@@ -52,7 +53,9 @@ func (h *Accounts) Register(ctx context.Context, cmd Register) (Result, error) {
 	}
 	switch claim {
 	case claimTaken:
-		_ = h.send(ctx, alreadyRegisteredMail(email))
+		if h.notices.allow(email.String(), h.now()) {
+			_ = h.send(ctx, alreadyRegisteredMail(email))
+		}
 		return Result{}, nil
 	case claimInFlight:
 		return Result{}, nil

@@ -222,3 +222,40 @@ func TestConcurrentRegistrationsOfOneAddress(t *testing.T) {
 		t.Errorf("code mails = %d, want %d", got, want)
 	}
 }
+
+// TestTakenAddressNoticeAtMostHourly: registering a taken address again and
+// again mails its owner one notice an hour, not one per attempt.
+func TestTakenAddressNoticeAtMostHourly(t *testing.T) {
+	e := newAccounts(t)
+	const addr = "mailbox@example.com"
+	e.register(t, addr, "Owner-Password-42!")
+	notices := func() int {
+		e.mailer.mu.Lock()
+		defer e.mailer.mu.Unlock()
+		n := 0
+		for _, m := range e.mailer.sent {
+			if strings.Contains(m.Subject, "already have") {
+				n++
+			}
+		}
+		return n
+	}
+	again := func() {
+		t.Helper()
+		res, err := e.accounts.Register(context.Background(), commands.Register{Email: addr, Password: "Someone-Else-42!"})
+		if err != nil || res.AccountID != "" {
+			t.Fatalf("Register of a taken address = %+v, %v; want a zero result and no error", res, err)
+		}
+	}
+	for range 5 {
+		again()
+	}
+	if got, want := notices(), 1; got != want {
+		t.Errorf("notices after 5 attempts in a minute = %d, want %d", got, want)
+	}
+	e.clock.advance(time.Hour)
+	again()
+	if got, want := notices(), 2; got != want {
+		t.Errorf("notices after an hour more = %d, want %d", got, want)
+	}
+}
