@@ -27,6 +27,10 @@ const MaxPageSize = 1000
 // Service answers the auditors' questions about accounts from the event
 // store alone, so it needs no read model and sees tampering the read
 // models would hide.
+//
+// Its methods fail with ErrInvalidArgument, ErrNotFound, or the store's
+// error wrapped with %w: when the store cannot be reached that matches
+// eventstore.ErrUnavailable (the HTTP API answers 503, not 500).
 type Service struct {
 	store eventstore.Store
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/projections"
 )
 
 // The same reply for every outcome of the public code-sending endpoints, so
@@ -256,7 +257,9 @@ func (s *Server) requireSession(next sessionHandler) http.Handler {
 }
 
 // consistentWith waits, when the query asks for it, until the read models
-// have applied the given position; 400 for a bad position, 503 on timeout.
+// have applied the given position; 400 for a bad position, 503 on timeout
+// (not_consistent_yet) or when a read model is stopped at a dead-lettered
+// event (projection_stopped).
 func (s *Server) consistentWith(r *http.Request, readModels ...string) error {
 	raw := r.URL.Query().Get("consistent_with")
 	if raw == "" {
@@ -271,7 +274,15 @@ func (s *Server) consistentWith(r *http.Request, readModels ...string) error {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ConsistencyTimeout)
 	defer cancel()
-	if err := s.cfg.Consistency.WaitFor(ctx, pos, readModels...); err != nil {
+	err = s.cfg.Consistency.WaitFor(ctx, pos, readModels...)
+	if errors.Is(err, projections.ErrStopped) {
+		// Waiting longer will not help: an operator has to act. The error
+		// names the stopped projection and where it is.
+		return &Error{Status: http.StatusServiceUnavailable, Code: "projection_stopped",
+			Message: "the read model cannot reach position " + pos.String() + " until an operator runs `multimedia projections skip` or `retry` on it: " + err.Error(),
+			Details: map[string]any{"position": pos.String(), "read_models": readModels}}
+	}
+	if err != nil {
 		return &Error{Status: http.StatusServiceUnavailable, Code: "not_consistent_yet",
 			Message:    "the read model has not reached position " + pos.String() + " in time: " + err.Error(),
 			Details:    map[string]any{"position": pos.String(), "read_models": readModels},

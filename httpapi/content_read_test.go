@@ -113,6 +113,20 @@ func TestStatsNeedAnAnalystToken(t *testing.T) {
 			}
 		}
 	}
+	// A logged-in user's session is a valid token, but not an analyst's: 403.
+	email := uniqueEmail("not-an-analyst")
+	wantStatus(t, doRequest(t, e.server, http.MethodPost, "/api/accounts", "", map[string]any{"email": email, "password": strongPassword, "newsletter": false}), http.StatusAccepted)
+	sess := login(t, e.server, email, strongPassword)
+	for _, path := range []string{"/api/stats/downloads", "/api/stats/videos/top", "/api/stats/formats"} {
+		rec := doRequest(t, e.server, http.MethodGet, path, sess.Token, nil)
+		if got, want := rec.Code, http.StatusForbidden; got != want {
+			t.Errorf("%s with a user's session: status %d, want %d (%s)", path, got, want, rec.Body)
+			continue
+		}
+		if got, want := errorOf(t, rec).Code, "not_an_analyst"; got != want {
+			t.Errorf("%s with a user's session: code %q, want %q", path, got, want)
+		}
+	}
 	off := newReadEnv(t, func(c *Config) { c.AdminToken, c.AuditorToken = "", "" })
 	rec := doRequest(t, off.server, http.MethodGet, "/api/stats/downloads", testAuditorToken, nil)
 	wantStatus(t, rec, http.StatusForbidden)

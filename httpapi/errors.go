@@ -13,6 +13,7 @@ import (
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/domain/article"
 	"github.com/multimedia-portal/multimedia/domain/video"
+	"github.com/multimedia-portal/multimedia/eventstore"
 )
 
 // Error is an HTTP-level failure with its status and stable code. Handlers
@@ -74,8 +75,9 @@ type errorPayload struct {
 	Details map[string]any `json:"details,omitempty"`
 }
 
-// writeError answers with DESIGN.md's error shape. Unknown errors become 500
-// with a generic message; the real error goes to the log only.
+// writeError answers with DESIGN.md's error shape. An unavailable store
+// becomes 503 and unknown errors 500, both with a generic message; the real
+// error goes to the log only.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var he *Error
 	if !errors.As(err, &he) {
@@ -110,10 +112,23 @@ func (s *Server) mapError(err error) *Error {
 			return e
 		}
 	}
-	if errors.Is(err, commands.ErrUnavailable) {
-		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the service is temporarily unavailable; try again"}
+	if unavailable(err) {
+		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: unavailableMessage}
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
+}
+
+// unavailableMessage is all a client learns when a store is down: the
+// driver's error names hosts, databases and users, so it goes to the log.
+const unavailableMessage = "the database or event store is temporarily unavailable; try again shortly"
+
+// unavailable reports a failure of a store rather than a bug: a command's
+// store (commands wrap the event store's and the session store's failures
+// in commands.ErrUnavailable), or a query's event store (audit) or
+// read-model database (projections/content), which carry the event store
+// port's unavailable code (eventstore.ErrUnavailable).
+func unavailable(err error) bool {
+	return errors.Is(err, commands.ErrUnavailable) || errors.Is(err, eventstore.ErrUnavailable)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

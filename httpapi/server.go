@@ -65,7 +65,8 @@ type ProfileReader interface {
 }
 
 // Consistency waits until the named read models have applied pos.
-// Errors: a wrapped context error when time runs out, or a "stopped" error.
+// Errors: a wrapped context error when time runs out, or one wrapping
+// projections.ErrStopped when a read model is stopped at a dead letter.
 type Consistency interface {
 	WaitFor(ctx context.Context, pos eventstore.Position, readModels ...string) error
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/multimedia-portal/multimedia/platform/pgtest"
 	"github.com/multimedia-portal/multimedia/projections"
 	"github.com/multimedia-portal/multimedia/projections/accounts"
+	"github.com/multimedia-portal/multimedia/projections/content"
 )
 
 // runCLI runs the binary's Run in-process with env as its environment.
@@ -35,8 +36,8 @@ func runCLI(t *testing.T, env map[string]string, args ...string) (code int, stdo
 }
 
 // seedAccount registers, verifies and logs in an account over HTTP, with a
-// failed login, and returns its id.
-func seedAccount(t *testing.T, base, email, pw string) string {
+// failed login, and returns its id and session token.
+func seedAccount(t *testing.T, base, email, pw string) (id, token string) {
 	t.Helper()
 	pit := mailpit.Require(t)
 	if st, _ := call(t, "POST", base+"/api/accounts", "", map[string]any{"email": email, "password": pw, "newsletter": true}); st != http.StatusAccepted {
@@ -58,7 +59,36 @@ func seedAccount(t *testing.T, base, email, pw string) string {
 	if st != http.StatusCreated {
 		t.Fatalf("login: %d %v", st, body)
 	}
-	return body["account_id"].(string)
+	return body["account_id"].(string), body["token"].(string)
+}
+
+// seedContent publishes two videos and an article as an editor, and has
+// each session download: content for the articles, videos and
+// download_stats read models.
+func seedContent(t *testing.T, base, adminToken string, sessions ...string) {
+	t.Helper()
+	st, body := call(t, "POST", base+"/api/admin/articles", adminToken, map[string]any{"title": "Exercise report", "summary": "What happened",
+		"body": "All of it.", "tags": []string{"news"}})
+	if st != http.StatusCreated {
+		t.Fatalf("publish article: %d %v", st, body)
+	}
+	var videos []string
+	for _, title := range []string{"Briefing", "Parade"} {
+		st, body := call(t, "POST", base+"/api/admin/videos", adminToken, map[string]any{"title": title, "description": "About " + title,
+			"duration_seconds": 90, "formats": []map[string]any{{"format": "mp4-1080p", "size_bytes": 1 << 30}, {"format": "webm-720p", "size_bytes": 1 << 28}}})
+		if st != http.StatusCreated {
+			t.Fatalf("publish video: %d %v", st, body)
+		}
+		videos = append(videos, body["video_id"].(string))
+	}
+	for i, token := range sessions {
+		for j, v := range videos[:1+i%len(videos)] {
+			format := []string{"mp4-1080p", "webm-720p"}[(i+j)%2]
+			if st, body := call(t, "POST", base+"/api/videos/"+v+"/downloads", token, map[string]any{"format": format}); st != http.StatusCreated {
+				t.Fatalf("download %s %s: %d %v", v, format, st, body)
+			}
+		}
+	}
 }
 
 // logReady waits until ReadAll sees every event stored so far.
@@ -86,6 +116,29 @@ func logReady(t *testing.T, pool *pgxpool.Pool) *postgres.Store {
 	}
 }
 
+// rebuiltContent rebuilds the articles, videos and download_stats read
+// models from the log and returns every row of each of their tables, as
+// JSON in a fixed order, by table.
+func rebuiltContent(t *testing.T, pool *pgxpool.Pool, store eventstore.Store) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string]string{}
+	for _, p := range []projections.Projection{content.NewArticles(), content.NewVideos(), content.NewDownloadStats()} {
+		if _, err := projections.Rebuild(ctx, projections.RebuildOptions{Pool: pool, Store: store, Projection: p}); err != nil {
+			t.Fatalf("rebuild %s: %v", p.Name(), err)
+		}
+		for _, table := range p.Tables() {
+			var rows string
+			err := pool.QueryRow(ctx, "SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY to_jsonb(r)::text), '[]')::text FROM "+table+" r").Scan(&rows)
+			if err != nil {
+				t.Fatalf("read %s: %v", table, err)
+			}
+			out[table] = rows
+		}
+	}
+	return out
+}
+
 func rebuiltAccounts(t *testing.T, pool *pgxpool.Pool, store eventstore.Store) []accounts.Account {
 	t.Helper()
 	if _, err := projections.Rebuild(context.Background(), projections.RebuildOptions{Pool: pool, Store: store, Projection: accounts.New()}); err != nil {
@@ -104,11 +157,13 @@ func rebuiltAccounts(t *testing.T, pool *pgxpool.Pool, store eventstore.Store) [
 // and verify naming an event edited in Postgres.
 func TestAuditCommands(t *testing.T) {
 	const token = "auditor-token-cli-test-0123456789"
+	const adminToken = "admin-token-cli-test-0123456789"
 	src := pgtest.NewDatabase(t)
-	base, stop := startServe(t, map[string]string{"DATABASE_URL": src, "AUDITOR_TOKEN": token})
+	base, stop := startServe(t, map[string]string{"DATABASE_URL": src, "AUDITOR_TOKEN": token, "ADMIN_TOKEN": adminToken})
 	email := mailpit.UniqueAddress("cli-audit", "example.com")
-	id := seedAccount(t, base, email, "Tulip-Harbour-93")
-	seedAccount(t, base, mailpit.UniqueAddress("cli-audit2", "example.com"), "Tulip-Harbour-94")
+	id, sess := seedAccount(t, base, email, "Tulip-Harbour-93")
+	_, sess2 := seedAccount(t, base, mailpit.UniqueAddress("cli-audit2", "example.com"), "Tulip-Harbour-94")
+	seedContent(t, base, adminToken, sess, sess2)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +176,7 @@ func TestAuditCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secrets := []string{"$argon2id$", token}
+	secrets := []string{"$argon2id$", token, adminToken, sess, sess2}
 	for _, re := range stored {
 		var d map[string]any
 		_ = json.Unmarshal(re.Data, &d)
@@ -198,6 +253,20 @@ func TestAuditCommands(t *testing.T) {
 	}
 	if a, b := rebuiltAccounts(t, srcPool, audit.NewChainedStore(srcStore)), rebuiltAccounts(t, dstPool, dstStore); len(a) != 2 || !reflect.DeepEqual(a, b) {
 		t.Fatalf("read models differ:\n%+v\n%+v", a, b)
+	}
+	// The content read models too; every table must have rows, or the
+	// comparison proves nothing.
+	wantTables, gotTables := rebuiltContent(t, srcPool, audit.NewChainedStore(srcStore)), rebuiltContent(t, dstPool, dstStore)
+	if got, want := len(gotTables), 5; got != want {
+		t.Fatalf("%d content tables, want %d: %v", got, want, gotTables)
+	}
+	for table, want := range wantTables {
+		if want == "[]" {
+			t.Errorf("%s: no rows in the source", table)
+		}
+		if got := gotTables[table]; got != want {
+			t.Errorf("%s differs after import:\n got  %s\n want %s", table, got, want)
+		}
 	}
 	code, _, errOut = runCLI(t, dstEnv, "audit", "import", "--input", file)
 	if code != 1 || !strings.Contains(errOut, "not empty") {

@@ -115,7 +115,7 @@ func (r *Reader) Articles(ctx context.Context, q ListQuery) (Page[Article], erro
 WHERE withdrawn_at IS NULL AND (published_at, id) < ($1, $2) AND ($3 = '' OR tags @> ARRAY[$3::text])
 ORDER BY published_at DESC, id DESC LIMIT $4`, t, id, q.Tag, q.Limit+1)
 	if err != nil {
-		return Page[Article]{}, fmt.Errorf("content: list articles: %w", err)
+		return Page[Article]{}, queryError("list articles", err)
 	}
 	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Article, error) {
 		var a Article
@@ -123,7 +123,7 @@ ORDER BY published_at DESC, id DESC LIMIT $4`, t, id, q.Tag, q.Limit+1)
 		return a, err
 	})
 	if err != nil {
-		return Page[Article]{}, fmt.Errorf("content: list articles: %w", err)
+		return Page[Article]{}, queryError("list articles", err)
 	}
 	page := Page[Article]{Items: items}
 	if len(items) > q.Limit {
@@ -145,7 +145,7 @@ WHERE slug = $1 AND withdrawn_at IS NULL`, slug).
 		return Article{}, fmt.Errorf("article %q: %w", slug, projections.ErrNotFound)
 	}
 	if err != nil {
-		return Article{}, fmt.Errorf("content: article %q: %w", slug, err)
+		return Article{}, queryError(fmt.Sprintf("article %q", slug), err)
 	}
 	return a, nil
 }
@@ -223,7 +223,7 @@ func (r *Reader) VideoFresh(ctx context.Context, videoID string) (Video, error) 
 		return Video{}, fmt.Errorf("video %s: %w", videoID, projections.ErrNotFound)
 	}
 	if err != nil {
-		return Video{}, fmt.Errorf("content: video %s: %w", videoID, err)
+		return Video{}, queryError(fmt.Sprintf("video %s", videoID), err)
 	}
 	return v, nil
 }
@@ -237,11 +237,11 @@ func (r *Reader) Videos(ctx context.Context, q ListQuery) (Page[Video], error) {
 	rows, err := r.db.Query(ctx, videoSelect+`WHERE v.withdrawn_at IS NULL AND (v.published_at, v.id) < ($1, $2)
 ORDER BY v.published_at DESC, v.id DESC LIMIT $3`, t, id, q.Limit+1)
 	if err != nil {
-		return Page[Video]{}, fmt.Errorf("content: list videos: %w", err)
+		return Page[Video]{}, queryError("list videos", err)
 	}
 	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Video, error) { return scanVideo(row) })
 	if err != nil {
-		return Page[Video]{}, fmt.Errorf("content: list videos: %w", err)
+		return Page[Video]{}, queryError("list videos", err)
 	}
 	page := Page[Video]{Items: items}
 	if len(items) > q.Limit {
@@ -261,7 +261,7 @@ func (r *Reader) VideoKnown(ctx context.Context, videoID string) (bool, error) {
 	}
 	var ok bool
 	if err := r.db.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM rm_videos WHERE id = $1)", id).Scan(&ok); err != nil {
-		return false, fmt.Errorf("content: video %s known: %w", videoID, err)
+		return false, queryError(fmt.Sprintf("video %s known", videoID), err)
 	}
 	return ok, nil
 }
@@ -283,7 +283,7 @@ func (r *Reader) FormatKnown(ctx context.Context, format, videoID string) (bool,
   WHERE ($2::uuid IS NULL OR v.id = $2) AND f->>'format' = $1)
 OR EXISTS (SELECT 1 FROM rm_video_downloads WHERE format = $1 AND ($2::uuid IS NULL OR video_id = $2))`, format, video).Scan(&ok)
 	if err != nil {
-		return false, fmt.Errorf("content: format %q known: %w", format, err)
+		return false, queryError(fmt.Sprintf("format %q known", format), err)
 	}
 	return ok, nil
 }

@@ -61,7 +61,7 @@ func (r *Reader) DownloadSeries(ctx context.Context, q SeriesQuery) (Series, err
 WHERE grain = $1 AND video_id = $2 AND format = $3 AND bucket BETWEEN $4 AND $5`,
 		q.Interval.grain(), video, q.Format, from, to)
 	if err != nil {
-		return Series{}, fmt.Errorf("content: series: %w", err)
+		return Series{}, queryError("series", err)
 	}
 	var (
 		bucket    time.Time
@@ -77,7 +77,7 @@ WHERE grain = $1 AND video_id = $2 AND format = $3 AND bucket BETWEEN $4 AND $5`
 		return nil
 	})
 	if err != nil {
-		return Series{}, fmt.Errorf("content: series: %w", err)
+		return Series{}, queryError("series", err)
 	}
 	return s, nil
 }
@@ -100,7 +100,7 @@ FROM (SELECT video_id, sum(downloads)::bigint AS n FROM rm_download_counts
 LEFT JOIN rm_videos v ON v.id = c.video_id
 ORDER BY c.n DESC, c.video_id LIMIT $4`, uuid.Nil, Day.Floor(from), Day.Floor(to), limit)
 	if err != nil {
-		return nil, fmt.Errorf("content: top videos: %w", err)
+		return nil, queryError("top videos", err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (TopVideo, error) {
 		var t TopVideo
@@ -108,7 +108,7 @@ ORDER BY c.n DESC, c.video_id LIMIT $4`, uuid.Nil, Day.Floor(from), Day.Floor(to
 		return t, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("content: top videos: %w", err)
+		return nil, queryError("top videos", err)
 	}
 	return out, nil
 }
@@ -134,7 +134,7 @@ func (r *Reader) FormatSplit(ctx context.Context, from, to time.Time, videoID st
 WHERE grain = 'd' AND video_id = $1 AND format <> '' AND bucket BETWEEN $2 AND $3
 GROUP BY format ORDER BY n DESC, format`, video, Day.Floor(from), Day.Floor(to))
 	if err != nil {
-		return nil, fmt.Errorf("content: format split: %w", err)
+		return nil, queryError("format split", err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (FormatShare, error) {
 		var f FormatShare
@@ -142,7 +142,7 @@ GROUP BY format ORDER BY n DESC, format`, video, Day.Floor(from), Day.Floor(to))
 		return f, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("content: format split: %w", err)
+		return nil, queryError("format split", err)
 	}
 	return out, nil
 }
