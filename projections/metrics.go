@@ -24,7 +24,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		position: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "multimedia_projection_position",
 			Help: "Checkpoint of the projection: both parts of the global position (part=commit|prepare)."}, []string{"projection", "part"}),
 		lagEvents: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "multimedia_projection_lag_events",
-			Help: "Events in the log after the checkpoint (capped at LagCap)."}, []string{"projection"}),
+			Help: "Events in the log after the checkpoint (capped at CountedLagCap, or ReadLagCap on a store that cannot count)."}, []string{"projection"}),
 		lagSeconds: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "multimedia_projection_lag_seconds",
 			Help: "Age of the oldest event not yet applied; 0 when caught up."}, []string{"projection"}),
 		applied: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "multimedia_projection_events_applied_total",

@@ -79,6 +79,9 @@ func TestPoisonEventStopsAndSkipResumes(t *testing.T) {
 	if err := projections.CheckReady(sts); !errors.Is(err, projections.ErrStopped) || !strings.Contains(err.Error(), "accounts") {
 		t.Errorf("CheckReady: %v", err)
 	}
+	if err := projections.CheckStopped(ctx, pool, []projections.Projection{accounts.New()}); !errors.Is(err, projections.ErrStopped) || !strings.Contains(err.Error(), "not-a-uuid") {
+		t.Errorf("CheckStopped: %v", err)
+	}
 	if v := metricValue(t, reg, "multimedia_projection_dead_letters_total"); v != 1 {
 		t.Errorf("dead letters metric %v", v)
 	}

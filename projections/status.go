@@ -11,9 +11,14 @@ import (
 	"github.com/multimedia-portal/multimedia/eventstore"
 )
 
-// LagCap bounds the events Statuses counts behind a checkpoint: the port has
-// no cheap count, so lag is read, and a lag of LagCap means "at least".
-const LagCap = 10_000
+// LagCap bounds the events Statuses counts behind a checkpoint, and a lag
+// of LagCap means "at least". A store with eventstore.Counter (Postgres)
+// counts in the database up to CountedLagCap; another store's lag is read,
+// up to ReadLagCap events.
+const (
+	CountedLagCap = 1_000_000
+	ReadLagCap    = 10_000
+)
 
 // catchingUpAfter is the lag beyond which an owned projection is reported
 // as catching up rather than running.
@@ -27,9 +32,10 @@ const (
 type Status struct {
 	Name     string              `json:"name"`
 	Position eventstore.Position `json:"position"`
-	// LagEvents counts the events after Position, up to LagCap.
+	// LagEvents counts the events after Position, up to CountedLagCap or
+	// ReadLagCap.
 	LagEvents int64 `json:"lag_events"`
-	// LagCapped is set when LagEvents hit LagCap.
+	// LagCapped is set when LagEvents hit the cap.
 	LagCapped bool `json:"lag_capped,omitempty"`
 	// LagSeconds is the age of the oldest event not applied yet.
 	LagSeconds    float64 `json:"lag_seconds"`
@@ -82,14 +88,13 @@ WHERE c.name = ANY($2) AND EXISTS (SELECT 1 FROM pg_locks l
 		if cp.Owner != nil && owned[name] {
 			st.Owner = *cp.Owner
 		}
-		behind, err := store.ReadAll(ctx, cp.Position, LagCap)
+		n, first, capped, err := lag(ctx, store, cp.Position)
 		if err != nil {
 			return nil, fmt.Errorf("projections: lag of %s: %w", name, err)
 		}
-		st.LagEvents = int64(len(behind))
-		st.LagCapped = len(behind) == LagCap
-		if len(behind) > 0 {
-			st.LagSeconds = max(0, now.Sub(behind[0].RecordedAt).Seconds())
+		st.LagEvents, st.LagCapped = n, capped
+		if n > 0 {
+			st.LagSeconds = max(0, now.Sub(first).Seconds())
 		}
 		switch {
 		case cp.State == string(StateStopped):
@@ -104,6 +109,46 @@ WHERE c.name = ANY($2) AND EXISTS (SELECT 1 FROM pg_locks l
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// lag counts the events after pos (up to a cap) and finds when the first
+// of them was recorded.
+func lag(ctx context.Context, store eventstore.Store, pos eventstore.Position) (n int64, first time.Time, capped bool, err error) {
+	if c, ok := eventstore.AsCounter(store); ok {
+		n, first, err = c.CountAfter(ctx, pos, CountedLagCap)
+		return n, first, n == CountedLagCap, err
+	}
+	behind, err := store.ReadAll(ctx, pos, ReadLagCap)
+	if err != nil || len(behind) == 0 {
+		return 0, time.Time{}, false, err
+	}
+	return int64(len(behind)), behind[0].RecordedAt, len(behind) == ReadLagCap, nil
+}
+
+// CheckStopped reads only the checkpoints of projs (no lag, no locks), so
+// that /readyz stays cheap during a catch-up; it fails like CheckReady.
+func CheckStopped(ctx context.Context, pool *pgxpool.Pool, projs []Projection) error {
+	names := make([]string, len(projs))
+	for i, p := range projs {
+		names[i] = p.Name()
+	}
+	cps, err := readCheckpoints(ctx, pool, names)
+	if err != nil {
+		return err
+	}
+	sts := make([]Status, 0, len(names))
+	for _, name := range names {
+		cp := cps[name]
+		st := Status{Name: name, Position: cp.Position}
+		if cp.State == string(StateStopped) {
+			st.State = StateStopped
+		}
+		if cp.LastError != nil {
+			st.LastError = *cp.LastError
+		}
+		sts = append(sts, st)
+	}
+	return CheckReady(sts)
 }
 
 // CheckReady returns nil unless a projection is stopped at a dead letter;

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/multimedia-portal/multimedia/commands"
-	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/httpapi"
 	"github.com/multimedia-portal/multimedia/projections"
 	"github.com/multimedia-portal/multimedia/projections/accounts"
@@ -35,21 +33,12 @@ func (p profiles) Profile(ctx context.Context, accountID string) (httpapi.Accoun
 }
 
 // projectionsReady fails readiness while a projection is stopped on a dead
-// letter: its read model no longer follows the log until an operator acts.
-func projectionsReady(pool *pgxpool.Pool, store eventstore.Store, projs []projections.Projection) httpapi.Check {
+// letter: its read model no longer follows the log until an operator acts
+// (`multimedia projections skip|retry NAME`). It reads checkpoints only.
+func projectionsReady(pool *pgxpool.Pool, projs []projections.Projection) httpapi.Check {
 	return httpapi.Check{Name: "projections", Check: func(ctx context.Context) error {
-		statuses, err := projections.Statuses(ctx, pool, store, projs)
-		if err != nil {
-			return err
-		}
-		var stopped []string
-		for _, s := range statuses {
-			if s.State == projections.StateStopped {
-				stopped = append(stopped, fmt.Sprintf("%s stopped at %s: %s (run `multimedia projections skip|retry %s`)", s.Name, s.Position, s.LastError, s.Name))
-			}
-		}
-		if len(stopped) > 0 {
-			return errors.New(strings.Join(stopped, "; "))
+		if err := projections.CheckStopped(ctx, pool, projs); err != nil {
+			return fmt.Errorf("%w (run `multimedia projections skip|retry NAME`)", err)
 		}
 		return nil
 	}}

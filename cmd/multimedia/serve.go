@@ -111,7 +111,7 @@ func (m *Main) serve(ctx context.Context) error {
 		Checks: []httpapi.Check{
 			{Name: "database", Check: func(ctx context.Context) error { return pool.Ping(ctx) }},
 			{Name: "migrations", Check: func(ctx context.Context) error { return migrations.Check(ctx, pool) }},
-			projectionsReady(pool, store, readModels),
+			projectionsReady(pool, readModels),
 		},
 		Profiles:       newProfiles(pool),
 		ContentReads:   contentreads.NewReader(pool).WithVideoCache(250 * time.Millisecond),

@@ -1,0 +1,62 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/eventstore/postgres"
+	"github.com/multimedia-portal/multimedia/platform/pgtest"
+)
+
+// TestCountAfter: the count and first recorded time agree with ReadAll from
+// every position, and the limit caps the count.
+func TestCountAfter(t *testing.T) {
+	ctx := context.Background()
+	store := postgres.New(ctx, pgtest.NewPool(t), postgres.Options{})
+	defer store.Close()
+	for i := range 5 {
+		events := make([]eventstore.EventData, i+1)
+		for j := range events {
+			events[j] = eventstore.EventData{ID: uuid.New(), Type: "Counted.v1", Data: []byte(`{}`)}
+		}
+		if _, err := store.Append(ctx, "counted-"+uuid.NewString(), eventstore.NoStream, events...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := store.ReadAll(ctx, eventstore.Start, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(all), 15; got != want {
+		t.Fatalf("events stored = %d, want %d", got, want)
+	}
+	after := eventstore.Start
+	for i := 0; i <= len(all); i++ {
+		n, first, err := store.CountAfter(ctx, after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := n, int64(len(all)-i); got != want {
+			t.Errorf("CountAfter(%s) = %d, want %d", after, got, want)
+		}
+		if i < len(all) && !first.Equal(all[i].RecordedAt) {
+			t.Errorf("CountAfter(%s) first = %v, want %v", after, first, all[i].RecordedAt)
+		}
+		if i == len(all) && !first.IsZero() {
+			t.Errorf("CountAfter(head) first = %v, want zero", first)
+		}
+		if i < len(all) {
+			after = all[i].Position
+		}
+	}
+	if n, _, err := store.CountAfter(ctx, eventstore.Start, 4); err != nil || n != 4 {
+		t.Errorf("CountAfter with limit 4 = %d, %v; want 4", n, err)
+	}
+	if _, _, err := store.CountAfter(ctx, eventstore.Start, 0); !errors.Is(err, eventstore.ErrInvalidArgument) {
+		t.Errorf("CountAfter with limit 0: %v, want ErrInvalidArgument", err)
+	}
+}
