@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/multimedia-portal/multimedia/eventstore"
 )
 
@@ -125,8 +127,10 @@ const maxTailCache = 50_000
 // previous event of its stream (prev_hash and hash in its metadata). Appends
 // with Any or StreamExists read the stream's last event and append with the
 // exact version, retrying a bounded number of times when another writer
-// wins, so concurrent appends cannot fork a chain. Reads and subscriptions
-// pass through unchanged.
+// wins, so concurrent appends cannot fork a chain; a repeat of a batch
+// found stored in the stream's tail writes nothing and answers the original
+// result, as the port requires of a re-append. Reads and subscriptions pass
+// through unchanged.
 func NewChainedStore(inner eventstore.Store) eventstore.Store {
 	return NewChainedStoreWithOptions(inner, ChainOptions{})
 }
@@ -164,9 +168,14 @@ func (c *chainedStore) Append(ctx context.Context, stream string, expected event
 	}
 	retrying := expected.IsAny() || expected.IsStreamExists()
 	for attempt := 0; ; attempt++ {
-		prevVersion, prevHash, err := c.tail(ctx, stream, expected)
+		prevVersion, prevHash, stored, err := c.tail(ctx, stream, expected, events)
 		if err != nil {
 			return eventstore.AppendResult{}, err
+		}
+		if stored != nil {
+			// A re-append of a batch already in the stream: the original
+			// result, nothing written.
+			return *stored, nil
 		}
 		innerExpected := eventstore.NoStream
 		if prevVersion >= 0 {
@@ -253,31 +262,52 @@ func chain(stream string, prevVersion int64, prevHash string, events []eventstor
 
 // tail returns the version and hash of the event the append will follow:
 // -1 and GenesisHash for a new stream.
-func (c *chainedStore) tail(ctx context.Context, stream string, expected eventstore.ExpectedVersion) (int64, string, error) {
+//
+// For Any and StreamExists it also looks for the batch in the part of the
+// stream it reads, because the exact version the chain appends with changes
+// what the inner store treats as a repeated append: EventStoreDB recognises
+// the same ids as a no-op only right after the expected version, and would
+// store them again after the tail. When the batch is found stored whole and
+// in order, stored is the result of the original append (the version and
+// position of the batch's last event, as the adapters answer a repeated
+// append); when only part of it is found, the error is ErrDuplicateEvent.
+// The part read is the whole stream the first time this process appends to
+// it, later the events from the version it last knew of on, moved back by
+// the batch's length so that a retry of this process's last append to the
+// stream is always seen. On Postgres the inner store also recognises a
+// batch stored earlier in the stream; on EventStoreDB such a batch is
+// written again. Appends with NoStream or an exact version are left to the
+// inner store's own rule.
+func (c *chainedStore) tail(ctx context.Context, stream string, expected eventstore.ExpectedVersion, batch []eventstore.EventData) (int64, string, *eventstore.AppendResult, error) {
 	if expected.IsNoStream() {
-		return eventstore.NoStreamVersion, GenesisHash, nil
+		return eventstore.NoStreamVersion, GenesisHash, nil, nil
 	}
 	if v, ok := expected.Exact(); ok {
 		page, err := c.inner.ReadStream(ctx, stream, v, 1)
 		if err != nil {
-			return 0, "", err
+			return 0, "", nil, err
 		}
 		if len(page) == 0 || page[0].Version != v {
 			// The inner store reports the mismatch with the stream's real version.
-			return int64(v), GenesisHash, nil
+			return int64(v), GenesisHash, nil, nil
 		}
 		_, h := chainFields(page[0].Metadata)
-		return int64(v), h, nil
+		return int64(v), h, nil, nil
 	}
 	c.mu.Lock()
 	from := c.last[stream]
 	c.mu.Unlock()
+	from -= min(from, uint64(len(batch)-1))
+	found := newBatchMatch(batch)
 	const page = 500
 	var last *eventstore.RecordedEvent
 	for {
 		events, err := c.inner.ReadStream(ctx, stream, from, page)
 		if err != nil {
-			return 0, "", err
+			return 0, "", nil, err
+		}
+		for i := range events {
+			found.see(&events[i])
 		}
 		if len(events) > 0 {
 			last = &events[len(events)-1]
@@ -290,12 +320,67 @@ func (c *chainedStore) tail(ctx context.Context, stream string, expected eventst
 	if last == nil {
 		if from > 0 { // the cache said the stream had events; it is gone (a test reset): start over
 			c.forget(stream)
-			return c.tail(ctx, stream, expected)
+			return c.tail(ctx, stream, expected, batch)
 		}
-		return eventstore.NoStreamVersion, GenesisHash, nil
+		return eventstore.NoStreamVersion, GenesisHash, nil, nil
+	}
+	if stored, err := found.result(stream); stored != nil || err != nil {
+		return 0, "", stored, err
 	}
 	_, h := chainFields(last.Metadata)
-	return int64(last.Version), h, nil
+	return int64(last.Version), h, nil, nil
+}
+
+// batchMatch finds the events of a batch among stored events.
+type batchMatch struct {
+	index map[uuid.UUID]int // batch position by id
+	at    []*eventstore.RecordedEvent
+	any   bool
+}
+
+func newBatchMatch(batch []eventstore.EventData) *batchMatch {
+	m := &batchMatch{index: make(map[uuid.UUID]int, len(batch)), at: make([]*eventstore.RecordedEvent, len(batch))}
+	for i, e := range batch {
+		m.index[e.ID] = i
+	}
+	return m
+}
+
+// see notes a stored event whose id is one of the batch's; the first
+// occurrence of an id counts.
+func (m *batchMatch) see(e *eventstore.RecordedEvent) {
+	if i, ok := m.index[e.ID]; ok && m.at[i] == nil {
+		m.at[i], m.any = e, true
+	}
+}
+
+// result returns the original append's result when the whole batch is
+// stored in order, ErrDuplicateEvent when only some of its ids are, and
+// neither when none is.
+func (m *batchMatch) result(stream string) (*eventstore.AppendResult, error) {
+	if !m.any {
+		return nil, nil
+	}
+	first := m.at[0]
+	for i, e := range m.at {
+		if e == nil || first == nil || e.Version != first.Version+uint64(i) {
+			id, where := m.firstStored()
+			return nil, &eventstore.Error{Code: eventstore.ErrorCodeDuplicateEvent, Stream: stream,
+				Message: fmt.Sprintf("append to %q: event id %s is already stored at version %d, and the batch is not a repeat of stored events", stream, id, where)}
+		}
+	}
+	last := m.at[len(m.at)-1]
+	return &eventstore.AppendResult{NextExpectedVersion: last.Version, Position: last.Position}, nil
+}
+
+// firstStored returns the id and version of the first batch event found stored.
+func (m *batchMatch) firstStored() (uuid.UUID, uint64) {
+	for _, e := range m.at {
+		if e != nil {
+			return e.ID, e.Version
+		}
+	}
+	return uuid.Nil, 0
 }
 
 func (c *chainedStore) remember(stream string, version uint64) {

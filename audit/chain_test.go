@@ -1,6 +1,7 @@
 package audit_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +16,25 @@ import (
 	"github.com/multimedia-portal/multimedia/audit"
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/eventstore/eventstoretest"
+	"github.com/multimedia-portal/multimedia/eventstore/postgres"
+	"github.com/multimedia-portal/multimedia/platform/pgtest"
 )
+
+// TestContractChainedOnPostgres runs the event store contract suite over
+// the chain wrapping the Postgres adapter, as production wires it.
+func TestContractChainedOnPostgres(t *testing.T) {
+	t.Parallel()
+	eventstoretest.Run(t, func(t *testing.T) eventstoretest.Subject {
+		pool := pgtest.NewPool(t)
+		inner := postgres.New(context.Background(), pool, postgres.Options{})
+		t.Cleanup(inner.Close)
+		return eventstoretest.Subject{
+			Store: chainFieldsHidden{audit.NewChainedStore(inner)},
+			InUse: func() int { return int(pool.Stat().AcquiredConns()) },
+		}
+	})
+}
 
 func TestChainedAppendsVerify(t *testing.T) {
 	t.Parallel()

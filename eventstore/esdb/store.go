@@ -217,13 +217,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if err != nil {
 		var e *kdb.Error
 		if errors.As(err, &e) && e.Code() == kdb.ErrorCodeWrongExpectedVersion {
-			actual, ok := actualRevision(e)
-			if !ok {
-				if actual, err = s.lastRevision(ctx, stream); err != nil {
-					return eventstore.AppendResult{}, err
-				}
-			}
-			return eventstore.AppendResult{}, wrongVersion(stream, expected, actual, err)
+			return eventstore.AppendResult{}, s.conflict(ctx, stream, expected, err)
 		}
 		s.renew(client, err)
 		return eventstore.AppendResult{}, unavailable(ctx, what, err)
@@ -244,6 +238,24 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		}
 	}
 	return out, nil
+}
+
+// conflict turns the client's wrong-expected-version error into the port's,
+// with cause kept as its Err. The stream's current revision comes from the
+// client's message, or from the stream when the message does not carry it.
+func (s *Store) conflict(ctx context.Context, stream string, expected eventstore.ExpectedVersion, cause error) error {
+	var e *kdb.Error
+	actual, ok := int64(0), false
+	if errors.As(cause, &e) {
+		actual, ok = actualRevision(e)
+	}
+	if !ok {
+		var err error
+		if actual, err = s.lastRevision(ctx, stream); err != nil {
+			return fmt.Errorf("%w (after the server refused the append to %q: %w)", err, stream, cause)
+		}
+	}
+	return wrongVersion(stream, expected, actual, cause)
 }
 
 // wevPattern reads the current revision out of the client's message; the
