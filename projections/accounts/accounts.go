@@ -13,6 +13,7 @@ import (
 
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/platform/pgerr"
 	"github.com/multimedia-portal/multimedia/projections"
 )
 
@@ -202,7 +203,7 @@ func (r *Reader) Get(ctx context.Context, accountID string) (Account, error) {
 		return Account{}, fmt.Errorf("account %s: %w", accountID, projections.ErrNotFound)
 	}
 	if err != nil {
-		return Account{}, fmt.Errorf("accounts: get %s: %w", accountID, err)
+		return Account{}, fmt.Errorf("accounts: get %s: %w", accountID, pgerr.Mark(err))
 	}
 	return a, nil
 }

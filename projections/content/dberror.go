@@ -1,15 +1,9 @@
 package content
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/platform/pgerr"
 )
 
 // queryError wraps a failed read-model query as "content: what: err". A
@@ -19,34 +13,5 @@ import (
 // holds and the HTTP layer answers 503 instead of 500, as it does when the
 // event store itself is down.
 func queryError(what string, err error) error {
-	if databaseUnavailable(err) {
-		err = &eventstore.Error{Code: eventstore.ErrorCodeUnavailable, Message: "read-model database unavailable", Err: err}
-	}
-	return fmt.Errorf("content: %s: %w", what, err)
-}
-
-// databaseUnavailable reports errors that say the database cannot serve
-// now, not that the query is wrong.
-func databaseUnavailable(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return true
-	}
-	var connErr *pgconn.ConnectError
-	if errors.As(err, &connErr) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
-		return true
-	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		// 08 connection exception, 53 insufficient resources, 57 operator
-		// intervention (shutdown, cannot connect now), 58 system error,
-		// 3D000 the database does not exist (dropped).
-		switch pgErr.Code[:min(2, len(pgErr.Code))] {
-		case "08", "53", "57", "58":
-			return true
-		}
-		return pgErr.Code == "3D000"
-	}
-	var netErr net.Error
-	return errors.As(err, &netErr)
+	return fmt.Errorf("content: %s: %w", what, pgerr.Mark(err))
 }
