@@ -143,6 +143,12 @@ func NewChainedStoreWithOptions(inner eventstore.Store, opts ChainOptions) event
 	return &chainedStore{inner: inner, opts: opts, last: map[string]uint64{}}
 }
 
+// Unwrap implements eventstore.Decorator, so that optional capabilities of
+// the inner store (eventstore.Counter) are found through the chain.
+func (c *chainedStore) Unwrap() eventstore.Store { return c.inner }
+
+var _ eventstore.Decorator = (*chainedStore)(nil)
+
 // Unchained returns the store under a chained store, or s itself. Import
 // writes through it so that the exported hashes are stored as they were.
 func Unchained(s eventstore.Store) eventstore.Store {

@@ -60,3 +60,21 @@ func TestCountAfter(t *testing.T) {
 		t.Errorf("CountAfter with limit 0: %v, want ErrInvalidArgument", err)
 	}
 }
+
+// decorated is a test double of a decorating store (as audit's chain is).
+type decorated struct{ eventstore.Store }
+
+func (d decorated) Unwrap() eventstore.Store { return d.Store }
+
+// TestAsCounterLooksThroughDecorators: the Counter of a decorated Postgres
+// store is found; a store without one is reported as such.
+func TestAsCounterLooksThroughDecorators(t *testing.T) {
+	store := postgres.New(context.Background(), pgtest.NewPool(t), postgres.Options{})
+	defer store.Close()
+	if _, ok := eventstore.AsCounter(decorated{decorated{store}}); !ok {
+		t.Error("AsCounter did not find the Counter under two decorators")
+	}
+	if _, ok := eventstore.AsCounter(struct{ eventstore.Store }{store}); ok {
+		t.Error("AsCounter found a Counter through a wrapper that is no Decorator")
+	}
+}
