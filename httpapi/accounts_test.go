@@ -10,7 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/multimedia-portal/multimedia/audit"
 	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/eventstore/postgres"
 )
 
 func ctxFor(t *testing.T) context.Context {
@@ -43,9 +47,21 @@ func register(t *testing.T, e *testEnv, email string) {
 }
 
 // TestAccountFlow walks the account page end to end over HTTP, reading the
-// codes from Mailpit.
+// codes from Mailpit, on the Postgres event store under the audit chain as
+// `serve` wires it. TestAccountFlowOnEventStoreDB runs the same flow on
+// EventStoreDB.
 func TestAccountFlow(t *testing.T) {
-	e := newTestEnv(t)
+	e := newTestEnvOn(t, func(ctx context.Context, pool *pgxpool.Pool) eventstore.Store {
+		pg := postgres.New(ctx, pool, postgres.Options{})
+		t.Cleanup(pg.Close)
+		return audit.NewChainedStore(pg)
+	})
+	accountFlow(t, e)
+}
+
+// accountFlow is the account page's whole story, for any event store.
+func accountFlow(t *testing.T, e *testEnv) {
+	t.Helper()
 	s := e.server
 	email := uniqueEmail("flow")
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/multimedia-portal/multimedia/audit"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/eventstore"
@@ -37,8 +38,10 @@ func (p profilesFromReadModel) Profile(ctx context.Context, accountID string) (A
 		RegisteredAt: a.RegisteredAt, VerifiedAt: a.VerifiedAt, LastLoginAt: a.LastLoginAt}, nil
 }
 
-// TestAccountFlowOnEventStoreDB runs the account flow with the EventStoreDB
-// adapter against its in-process test double: commands append through gRPC,
+// TestAccountFlowOnEventStoreDB runs the account flow of TestAccountFlow,
+// then read-your-writes checks, with the EventStoreDB adapter (under the
+// audit chain, as `serve` wires it) against its in-process test double:
+// commands append through gRPC,
 // the accounts projection follows the $all subscription into Postgres, and
 // GET /api/me reads it with read-your-writes consistency.
 func TestAccountFlowOnEventStoreDB(t *testing.T) {
@@ -56,8 +59,9 @@ func TestAccountFlowOnEventStoreDB(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = store.Close() })
+		chained := audit.NewChainedStore(store) // as `serve` wires it
 		rt, err := projections.NewRuntime(projections.Config{
-			Store: store, Pool: pool, Projections: []projections.Projection{accounts.New()}, Logger: quiet,
+			Store: chained, Pool: pool, Projections: []projections.Projection{accounts.New()}, Logger: quiet,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -74,10 +78,11 @@ func TestAccountFlowOnEventStoreDB(t *testing.T) {
 		w := projections.NewWaiter(ctx, pool, quiet)
 		t.Cleanup(w.Close)
 		profiles, waiter = profilesFromReadModel{accounts.NewReader(pool)}, w
-		return store
+		return chained
 	}, func(c *Config) {
 		c.Profiles, c.Consistency, c.ConsistencyTimeout = profiles, waiter, 15*time.Second
 	})
+	accountFlow(t, e)
 	s := e.server
 	email := uniqueEmail("esdbflow")
 
