@@ -41,9 +41,9 @@ func (p profilesFromReadModel) Profile(ctx context.Context, accountID string) (A
 // TestAccountFlowOnEventStoreDB runs the account flow of TestAccountFlow,
 // then read-your-writes checks, with the EventStoreDB adapter (under the
 // audit chain, as `serve` wires it) against its in-process test double:
-// commands append through gRPC,
-// the accounts projection follows the $all subscription into Postgres, and
-// GET /api/me reads it with read-your-writes consistency.
+// commands append through gRPC, the accounts projection follows the $all
+// subscription into Postgres, and GET /api/me reads it with
+// read-your-writes consistency.
 func TestAccountFlowOnEventStoreDB(t *testing.T) {
 	srv, err := esdbtestdouble.New()
 	if err != nil {
