@@ -8,10 +8,15 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/eventstore/esdb"
+	"github.com/multimedia-portal/multimedia/eventstore/esdb/esdbtestdouble"
 	"github.com/multimedia-portal/multimedia/mail/mailpit"
 	"github.com/multimedia-portal/multimedia/platform/pgtest"
 )
@@ -108,7 +113,39 @@ var codeRe = regexp.MustCompile(`\b(\d{6})\b`)
 // code, log in, and read the profile from the accounts read model right
 // after each write (consistent_with); then a graceful stop.
 func TestServeEndToEnd(t *testing.T) {
-	base, stop := startServe(t, nil)
+	serveEndToEnd(t, nil)
+}
+
+// TestServeEndToEndOnEventStoreDB is the same with EVENT_STORE naming the
+// in-process EventStoreDB test double: the wiring of `serve` for esdb://.
+func TestServeEndToEndOnEventStoreDB(t *testing.T) {
+	srv, err := esdbtestdouble.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	serveEndToEnd(t, map[string]string{"EVENT_STORE": srv.URL()})
+	store, err := esdb.Open(srv.URL(), esdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	events, err := store.ReadAll(context.Background(), eventstore.Start, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, e := range events {
+		types = append(types, e.Type)
+	}
+	if !slices.Contains(types, account.LoggedInType) {
+		t.Errorf("the EventStoreDB double holds %v, no %s: serve did not write there", types, account.LoggedInType)
+	}
+}
+
+func serveEndToEnd(t *testing.T, env map[string]string) {
+	t.Helper()
+	base, stop := startServe(t, env)
 	pit := mailpit.Require(t)
 	email := mailpit.UniqueAddress("serve", "example.com")
 	pw := "Tulip-Harbour-93"
@@ -144,9 +181,9 @@ func TestServeEndToEnd(t *testing.T) {
 	if st != http.StatusOK {
 		t.Fatalf("newsletter: %d %v", st, body)
 	}
-	_, me = call(t, "GET", base+"/api/me?consistent_with="+body["position"].(string), token, nil)
-	if me["newsletter"] != true {
-		t.Fatalf("profile right after subscribing: %v", me)
+	st, me = call(t, "GET", base+"/api/me?consistent_with="+body["position"].(string), token, nil)
+	if st != http.StatusOK || me["newsletter"] != true {
+		t.Fatalf("profile right after subscribing: %d %v", st, me)
 	}
 	st, body = call(t, "GET", base+"/api/me?consistent_with=not-a-position", token, nil)
 	if st != http.StatusBadRequest {
