@@ -318,3 +318,27 @@ func TestBadInput(t *testing.T) {
 	rec = doRequest(t, s, http.MethodGet, "/api/me", "not-a-token", nil)
 	wantStatus(t, rec, http.StatusUnauthorized)
 }
+
+// TestHeldBackResendAnswers202AndSendsNothing: a second code within the
+// minute still answers 202 (the page says "Send new code" may be pressed),
+// but no mail leaves. The outbox has one worker and sends in order, so
+// once the later reset mail has arrived, a held-back code mail would have
+// arrived before it.
+func TestHeldBackResendAnswers202AndSendsNothing(t *testing.T) {
+	e := newTestEnv(t)
+	email := uniqueEmail("heldback")
+	register(t, e, email)
+	_ = e.codeFromMail(t, email, "verification code") // deletes it
+	rec := doRequest(t, e.server, http.MethodPost, "/api/accounts/verification-code", "", map[string]any{"email": email})
+	wantStatus(t, rec, http.StatusAccepted)
+	rec = doRequest(t, e.server, http.MethodPost, "/api/password-resets", "", map[string]any{"email": email})
+	wantStatus(t, rec, http.StatusAccepted)
+	_ = e.codeFromMail(t, email, "reset code")
+	found, err := e.mailpit.Search(ctxFor(t), `to:"`+email+`"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(found), 0; got != want {
+		t.Errorf("mails to %s after the held-back resend = %d (%+v), want %d", email, got, found, want)
+	}
+}
