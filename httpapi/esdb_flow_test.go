@@ -38,6 +38,30 @@ func (p profilesFromReadModel) Profile(ctx context.Context, accountID string) (A
 		RegisteredAt: a.RegisteredAt, VerifiedAt: a.VerifiedAt, LastLoginAt: a.LastLoginAt}, nil
 }
 
+// runAccountsProjection runs the accounts projection on store until the
+// test ends (cfg adds settings such as retries) and returns what GET
+// /api/me reads through: the read model and a Waiter on it.
+func runAccountsProjection(t *testing.T, ctx context.Context, store eventstore.Store, pool *pgxpool.Pool, cfg projections.Config) (ProfileReader, Consistency) {
+	t.Helper()
+	cfg.Store, cfg.Pool, cfg.Projections = store, pool, []projections.Projection{accounts.New()}
+	rt, err := projections.NewRuntime(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- rt.Run(runCtx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("projections runtime: %v", err)
+		}
+	})
+	w := projections.NewWaiter(ctx, pool, cfg.Logger)
+	t.Cleanup(w.Close)
+	return profilesFromReadModel{accounts.NewReader(pool)}, w
+}
+
 // TestAccountFlowOnEventStoreDB runs the account flow of TestAccountFlow,
 // then read-your-writes checks, with the EventStoreDB adapter (under the
 // audit chain, as `serve` wires it) against its in-process test double:
@@ -60,24 +84,7 @@ func TestAccountFlowOnEventStoreDB(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = store.Close() })
 		chained := audit.NewChainedStore(store) // as `serve` wires it
-		rt, err := projections.NewRuntime(projections.Config{
-			Store: chained, Pool: pool, Projections: []projections.Projection{accounts.New()}, Logger: quiet,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		runCtx, stop := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- rt.Run(runCtx) }()
-		t.Cleanup(func() {
-			stop()
-			if err := <-done; err != nil {
-				t.Errorf("projections runtime: %v", err)
-			}
-		})
-		w := projections.NewWaiter(ctx, pool, quiet)
-		t.Cleanup(w.Close)
-		profiles, waiter = profilesFromReadModel{accounts.NewReader(pool)}, w
+		profiles, waiter = runAccountsProjection(t, ctx, chained, pool, projections.Config{Logger: quiet})
 		return chained
 	}, func(c *Config) {
 		c.Profiles, c.Consistency, c.ConsistencyTimeout = profiles, waiter, 15*time.Second

@@ -136,23 +136,8 @@ func TestConsistentWithAStoppedProjection(t *testing.T) {
 	e := newTestEnvOn(t, func(ctx context.Context, pool *pgxpool.Pool) eventstore.Store {
 		store := postgres.New(ctx, pool, postgres.Options{})
 		t.Cleanup(store.Close)
-		rt, err := projections.NewRuntime(projections.Config{Store: store, Pool: pool, Logger: quiet,
-			Projections: []projections.Projection{accounts.New()}, MaxRetries: 2, RetryInterval: 5 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		runCtx, stop := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- rt.Run(runCtx) }()
-		t.Cleanup(func() {
-			stop()
-			if err := <-done; err != nil {
-				t.Errorf("projections runtime: %v", err)
-			}
-		})
-		w := projections.NewWaiter(ctx, pool, quiet)
-		t.Cleanup(w.Close)
-		profiles, waiter = profilesFromReadModel{accounts.NewReader(pool)}, w
+		profiles, waiter = runAccountsProjection(t, ctx, store, pool,
+			projections.Config{Logger: quiet, MaxRetries: 2, RetryInterval: 5 * time.Millisecond})
 		return store
 	}, func(c *Config) {
 		// Long enough that a reply before it means the stop was seen.
