@@ -87,7 +87,8 @@ func (h *Accounts) Login(ctx context.Context, cmd Login) (LoginResult, error) {
 	if err != nil {
 		return LoginResult{}, err
 	}
-	sess := Session{ID: sessionID, AccountID: a.ID(), TokenHash: tokenHash, CreatedAt: opened, ExpiresAt: opened.Add(h.sessionTTL)}
+	sess := Session{ID: sessionID, AccountID: a.ID(), TokenHash: tokenHash, CreatedAt: opened, ExpiresAt: opened.Add(h.sessionTTL),
+		LoginPosition: pos}
 	if err := h.sessions.Create(ctx, sess); err != nil {
 		return LoginResult{}, err
 	}

@@ -3,6 +3,8 @@ package commands
 import (
 	"context"
 	"time"
+
+	"github.com/multimedia-portal/multimedia/eventstore"
 )
 
 // PasswordHasher hashes and checks passwords (argon2id in auth/password).
@@ -22,6 +24,10 @@ type Session struct {
 	TokenHash []byte
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// LoginPosition is where the session's LoggedIn event landed: reads of
+	// the session's own profile wait for it (zero for sessions from before
+	// it was kept).
+	LoginPosition eventstore.Position
 }
 
 // SessionStore keeps active sessions (Postgres in package sessions).

@@ -139,6 +139,9 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, sess commands.
 		s.writeError(w, r, err)
 		return
 	}
+	if r.URL.Query().Get("consistent_with") == "" {
+		s.awaitLogin(r.Context(), sess)
+	}
 	p, err := s.cfg.Profiles.Profile(r.Context(), sess.AccountID)
 	if errors.Is(err, commands.ErrNotFound) {
 		s.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found",
@@ -260,6 +263,21 @@ func (s *Server) requireSession(next sessionHandler) http.Handler {
 // have applied the given position; 400 for a bad position, 503 on timeout
 // (not_consistent_yet) or when a read model is stopped at a dead-lettered
 // event (projection_stopped).
+// awaitLogin gives the accounts read model up to ConsistencyTimeout to
+// show the session's own login, so that a profile read right after logging
+// in is not a 404. It is best effort: past the timeout (projections far
+// behind or stopped) the profile is served as the read model has it.
+func (s *Server) awaitLogin(ctx context.Context, sess commands.Session) {
+	if s.cfg.Consistency == nil || sess.LoginPosition.IsZero() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ConsistencyTimeout)
+	defer cancel()
+	if err := s.cfg.Consistency.WaitFor(ctx, sess.LoginPosition, "accounts"); err != nil && ctx.Err() == nil {
+		s.log.DebugContext(ctx, "profile read before the login was projected", "error", err)
+	}
+}
+
 func (s *Server) consistentWith(r *http.Request, readModels ...string) error {
 	raw := r.URL.Query().Get("consistent_with")
 	if raw == "" {

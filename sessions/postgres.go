@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/multimedia-portal/multimedia/commands"
+	"github.com/multimedia-portal/multimedia/eventstore"
 )
 
 // Store is the Postgres session store.
@@ -24,8 +25,12 @@ func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
 // Create implements commands.SessionStore.
 func (s *Store) Create(ctx context.Context, sess commands.Session) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO sessions (token_hash, session_id, account_id, created_at, expires_at)
-VALUES ($1, $2, $3, $4, $5)`, sess.TokenHash, sess.ID, sess.AccountID, sess.CreatedAt, sess.ExpiresAt)
+	var loginPos string
+	if !sess.LoginPosition.IsZero() {
+		loginPos = sess.LoginPosition.String()
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO sessions (token_hash, session_id, account_id, created_at, expires_at, login_position)
+VALUES ($1, $2, $3, $4, $5, $6)`, sess.TokenHash, sess.ID, sess.AccountID, sess.CreatedAt, sess.ExpiresAt, loginPos)
 	if err != nil {
 		return fmt.Errorf("sessions: create: %w: %w", commands.ErrUnavailable, err)
 	}
@@ -35,15 +40,20 @@ VALUES ($1, $2, $3, $4, $5)`, sess.TokenHash, sess.ID, sess.AccountID, sess.Crea
 // Find implements commands.SessionStore.
 func (s *Store) Find(ctx context.Context, tokenHash []byte, now time.Time) (commands.Session, error) {
 	sess := commands.Session{TokenHash: tokenHash}
-	err := s.pool.QueryRow(ctx, `SELECT s.session_id::text, s.account_id::text, s.created_at, s.expires_at
+	var loginPos string
+	err := s.pool.QueryRow(ctx, `SELECT s.session_id::text, s.account_id::text, s.created_at, s.expires_at, s.login_position
 FROM sessions s WHERE s.token_hash = $1 AND s.expires_at > $2
   AND NOT EXISTS (SELECT 1 FROM session_revocations r WHERE r.account_id = s.account_id AND s.created_at <= r.revoked_before)`, tokenHash, now).
-		Scan(&sess.ID, &sess.AccountID, &sess.CreatedAt, &sess.ExpiresAt)
+		Scan(&sess.ID, &sess.AccountID, &sess.CreatedAt, &sess.ExpiresAt, &loginPos)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return commands.Session{}, commands.ErrUnauthenticated
 	}
 	if err != nil {
 		return commands.Session{}, fmt.Errorf("sessions: find: %w: %w", commands.ErrUnavailable, err)
+	}
+	if loginPos != "" {
+		// A row this code wrote; an unparsable one only loses the wait.
+		sess.LoginPosition, _ = eventstore.ParsePosition(loginPos)
 	}
 	return sess, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/multimedia-portal/multimedia/commands"
+	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/platform/pgtest"
 	"github.com/multimedia-portal/multimedia/sessions"
 )
@@ -80,5 +81,24 @@ func TestEndAll(t *testing.T) {
 	}
 	if alive(t, s, racing, now) {
 		t.Error("an earlier EndAll revived a revoked session")
+	}
+}
+
+// TestFindReturnsWhatCreateStored, the login position included.
+func TestFindReturnsWhatCreateStored(t *testing.T) {
+	s := sessions.New(pgtest.NewPool(t))
+	withPos := newSession(uuid.NewString(), t0)
+	withPos.LoginPosition = eventstore.Position{Commit: 1234, Prepare: 7}
+	without := newSession(uuid.NewString(), t0)
+	for _, want := range []commands.Session{withPos, without} {
+		create(t, s, want)
+		got, err := s.Find(context.Background(), want.TokenHash, t0.Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != want.ID || got.AccountID != want.AccountID || got.LoginPosition != want.LoginPosition ||
+			!got.CreatedAt.Equal(want.CreatedAt) || !got.ExpiresAt.Equal(want.ExpiresAt) {
+			t.Errorf("Find = %+v, want %+v", got, want)
+		}
 	}
 }
