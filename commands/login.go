@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -17,7 +19,10 @@ import (
 type Login struct {
 	Email    string
 	Password string
-	Meta     Meta
+	// DeviceToken is the token an earlier login from this device handed
+	// out, if the client kept it; it exempts the login from the delays.
+	DeviceToken string
+	Meta        Meta
 }
 
 // LoginResult carries the new bearer token. The token is shown once, here;
@@ -26,14 +31,24 @@ type LoginResult struct {
 	Token     string
 	SessionID string
 	ExpiresAt time.Time
+	// DeviceToken is set when this login made the device known: the client
+	// keeps it and sends it with later logins. Only its SHA-256 is stored.
+	DeviceToken string
 	Result
 }
+
+// DeviceTTL is how long a device stays known after the login that made it
+// known.
+const DeviceTTL = 90 * 24 * time.Hour
 
 // Login checks the password and opens a session. An unknown address costs
 // the same as a wrong password (a dummy hash is checked) and gives the same
 // errors, delays included (see phantomAccounts). After repeated failures
 // the account asks for growing delays; such attempts are refused before the
-// password is checked.
+// password is checked. A login with the device token of a device that
+// logged in to the account before is not delayed (so that someone guessing
+// elsewhere cannot keep the owner out); the token is forgotten after
+// LoginFailuresBeforeDelay failures through it.
 // Errors: account.ErrInvalidCredentials, *account.RetryAfterError
 // (ErrLoginDelayed), ErrUnavailable, ErrConflict.
 func (h *Accounts) Login(ctx context.Context, cmd Login) (LoginResult, error) {
@@ -49,10 +64,22 @@ func (h *Accounts) Login(ctx context.Context, cmd Login) (LoginResult, error) {
 	if err != nil {
 		return LoginResult{}, err
 	}
+	var deviceHash []byte
+	known := false
+	if cmd.DeviceToken != "" && len(cmd.DeviceToken) <= 256 {
+		deviceHash = HashToken(cmd.DeviceToken)
+		owner := uuid.Nil.String() // the same query for an unknown address
+		if a != nil {
+			owner = a.ID()
+		}
+		if known, err = h.sessions.KnownDevice(ctx, owner, deviceHash, h.now()); err != nil {
+			return LoginResult{}, err
+		}
+	}
 	if a == nil {
 		return LoginResult{}, h.phantomLogin(email, cmd.Password)
 	}
-	if wait := a.LoginRetryAfter(h.now()); wait > 0 {
+	if wait := a.LoginRetryAfter(h.now()); wait > 0 && !known {
 		return LoginResult{}, &account.RetryAfterError{Wait: wait}
 	}
 	checkedHash := a.PasswordHash()
@@ -73,13 +100,22 @@ func (h *Accounts) Login(ctx context.Context, cmd Login) (LoginResult, error) {
 		// The password was checked against this hash; if a reset changed it
 		// meanwhile, the check no longer counts.
 		okNow := ok && a.PasswordHash() == checkedHash
-		events, err := a.Login(okNow, sessionID, now)
+		login := a.Login
+		if known {
+			login = a.LoginFromKnownDevice
+		}
+		events, err := login(okNow, sessionID, now)
 		if err != nil || rehash == "" {
 			return events, err
 		}
 		more, err := a.RehashPassword(rehash, now)
 		return append(events, more...), err
 	})
+	if errors.Is(err, account.ErrInvalidCredentials) && known {
+		if derr := h.sessions.DeviceFailed(ctx, deviceHash, h.policy.LoginFailuresBeforeDelay); derr != nil {
+			return LoginResult{}, derr
+		}
+	}
 	if err != nil {
 		return LoginResult{}, err
 	}
@@ -92,8 +128,27 @@ func (h *Accounts) Login(ctx context.Context, cmd Login) (LoginResult, error) {
 	if err := h.sessions.Create(ctx, sess); err != nil {
 		return LoginResult{}, err
 	}
-	return LoginResult{Token: token, SessionID: sessionID, ExpiresAt: sess.ExpiresAt,
-		Result: Result{AccountID: a.ID(), Position: pos}}, nil
+	res := LoginResult{Token: token, SessionID: sessionID, ExpiresAt: sess.ExpiresAt,
+		Result: Result{AccountID: a.ID(), Position: pos}}
+	if !known {
+		res.DeviceToken = h.rememberDevice(ctx, a.ID(), opened)
+	}
+	return res, nil
+}
+
+// rememberDevice makes the device of a successful login known and returns
+// its token. The login stands without it: a failure is logged and gives
+// no token.
+func (h *Accounts) rememberDevice(ctx context.Context, accountID string, at time.Time) string {
+	token, hash, err := newToken()
+	if err == nil {
+		err = h.sessions.AddDevice(ctx, Device{AccountID: accountID, TokenHash: hash, CreatedAt: at, ExpiresAt: at.Add(DeviceTTL)})
+	}
+	if err != nil {
+		slog.WarnContext(ctx, "login: could not remember the device; its next logins may be delayed", "account_id", accountID, "error", err)
+		return ""
+	}
+	return token
 }
 
 // phantomLogin answers a login to an address without an account as a

@@ -39,6 +39,25 @@ type SessionStore interface {
 	Delete(ctx context.Context, tokenHash []byte) error
 	// EndAll ends every session of the account created at or before
 	// before, including one whose row is written after EndAll returns (a
-	// login racing a password reset).
+	// login racing a password reset), and forgets its known devices.
 	EndAll(ctx context.Context, accountID string, before time.Time) error
+
+	// AddDevice remembers a device that logged in, by its token's hash.
+	AddDevice(ctx context.Context, d Device) error
+	// KnownDevice reports whether tokenHash is an unexpired device of
+	// accountID.
+	KnownDevice(ctx context.Context, accountID string, tokenHash []byte, now time.Time) (bool, error)
+	// DeviceFailed counts a failed login through a device and forgets the
+	// device at maxFailures.
+	DeviceFailed(ctx context.Context, tokenHash []byte, maxFailures int) error
+}
+
+// Device is a browser or app that logged in to an account: it holds a
+// device token (only its SHA-256 is stored) that exempts its logins from
+// the delays others' failed logins cause.
+type Device struct {
+	AccountID string
+	TokenHash []byte
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }

@@ -99,6 +99,9 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 type loginRequest struct {
 	Email    string `json:"email" required:"true"`
 	Password string `json:"password" required:"true"`
+	// DeviceToken is what an earlier login from this device returned; it
+	// exempts the login from delays others' failed logins caused.
+	DeviceToken string `json:"device_token"`
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
@@ -107,7 +110,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	res, err := s.cfg.Accounts.Login(r.Context(), commands.Login{Email: req.Email, Password: req.Password, Meta: requestMeta(r)})
+	res, err := s.cfg.Accounts.Login(r.Context(), commands.Login{Email: req.Email, Password: req.Password,
+		DeviceToken: req.DeviceToken, Meta: requestMeta(r)})
 	if err != nil {
 		if errors.Is(err, account.ErrInvalidCredentials) {
 			err = &Error{Status: http.StatusUnauthorized, Code: "invalid_credentials", Message: "the email address or the password is wrong"}
@@ -115,10 +119,14 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{
+	reply := map[string]any{
 		"token": res.Token, "token_type": "Bearer", "expires_at": res.ExpiresAt.UTC(),
 		"account_id": res.AccountID, "position": res.Position,
-	})
+	}
+	if res.DeviceToken != "" {
+		reply["device_token"] = res.DeviceToken
+	}
+	writeJSON(w, http.StatusCreated, reply)
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, sess commands.Session) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,9 +25,10 @@ func ctxFor(t *testing.T) context.Context {
 }
 
 type tokenReply struct {
-	Token     string `json:"token"`
-	AccountID string `json:"account_id"`
-	Position  string `json:"position"`
+	Token       string `json:"token"`
+	AccountID   string `json:"account_id"`
+	Position    string `json:"position"`
+	DeviceToken string `json:"device_token"`
 }
 
 func login(t *testing.T, s http.Handler, email, pw string) tokenReply {
@@ -118,7 +120,7 @@ func accountFlow(t *testing.T, e *testEnv) {
 	wantStatus(t, rec, http.StatusUnauthorized)
 
 	// No secret in plaintext in the log or in any stored event.
-	secrets := []string{code, resetCode, strongPassword, newPassword, old.Token, fresh.Token}
+	secrets := []string{code, resetCode, strongPassword, newPassword, old.Token, fresh.Token, old.DeviceToken}
 	events, err := e.store.ReadAll(ctxFor(t), eventstore.Start, 10_000)
 	if err != nil {
 		t.Fatal(err)
@@ -340,5 +342,30 @@ func TestHeldBackResendAnswers202AndSendsNothing(t *testing.T) {
 	}
 	if got, want := len(found), 0; got != want {
 		t.Errorf("mails to %s after the held-back resend = %d (%+v), want %d", email, got, found, want)
+	}
+}
+
+// TestKnownDeviceLogsInDuringTheDelay: failed logins from elsewhere make
+// the account answer 429, but a login with the device token an earlier
+// login returned goes through.
+func TestKnownDeviceLogsInDuringTheDelay(t *testing.T) {
+	e := newTestEnv(t)
+	email := uniqueEmail("device")
+	register(t, e, email)
+	first := login(t, e.server, email, strongPassword)
+	if first.DeviceToken == "" {
+		t.Fatal("the first login returned no device_token")
+	}
+	var last *httptest.ResponseRecorder
+	for range 6 {
+		last = doRequest(t, e.server, http.MethodPost, "/api/sessions", "", map[string]any{"email": email, "password": "Wrong-Guess-42-Battery"})
+	}
+	wantStatus(t, last, http.StatusTooManyRequests)
+	rec := doRequest(t, e.server, http.MethodPost, "/api/sessions", "", map[string]any{"email": email, "password": strongPassword})
+	wantStatus(t, rec, http.StatusTooManyRequests)
+	rec = doRequest(t, e.server, http.MethodPost, "/api/sessions", "", map[string]any{"email": email, "password": strongPassword, "device_token": first.DeviceToken})
+	wantStatus(t, rec, http.StatusCreated)
+	if strings.Contains(e.logs.String(), first.DeviceToken) {
+		t.Error("the log holds a device token")
 	}
 }

@@ -76,7 +76,10 @@ ON CONFLICT (account_id) DO UPDATE SET revoked_before = GREATEST(session_revocat
 			accountID, before); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `DELETE FROM sessions WHERE account_id = $1 AND created_at <= $2`, accountID, before)
+		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE account_id = $1 AND created_at <= $2`, accountID, before); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM known_devices WHERE account_id = $1 AND created_at <= $2`, accountID, before)
 		return err
 	})
 	if err != nil {
@@ -85,12 +88,57 @@ ON CONFLICT (account_id) DO UPDATE SET revoked_before = GREATEST(session_revocat
 	return nil
 }
 
-// DeleteExpired removes sessions past their expiry; the server calls it
-// periodically.
-func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, now)
+// AddDevice implements commands.SessionStore.
+func (s *Store) AddDevice(ctx context.Context, d commands.Device) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO known_devices (token_hash, account_id, created_at, expires_at)
+VALUES ($1, $2, $3, $4)`, d.TokenHash, d.AccountID, d.CreatedAt, d.ExpiresAt)
 	if err != nil {
-		return 0, fmt.Errorf("sessions: delete expired: %w: %w", commands.ErrUnavailable, err)
+		return fmt.Errorf("sessions: add device: %w: %w", commands.ErrUnavailable, err)
 	}
-	return tag.RowsAffected(), nil
+	return nil
+}
+
+// KnownDevice implements commands.SessionStore.
+func (s *Store) KnownDevice(ctx context.Context, accountID string, tokenHash []byte, now time.Time) (bool, error) {
+	var known bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM known_devices
+WHERE token_hash = $1 AND account_id = $2 AND expires_at > $3)`, tokenHash, accountID, now).Scan(&known)
+	if err != nil {
+		return false, fmt.Errorf("sessions: find device: %w: %w", commands.ErrUnavailable, err)
+	}
+	return known, nil
+}
+
+// DeviceFailed implements commands.SessionStore.
+func (s *Store) DeviceFailed(ctx context.Context, tokenHash []byte, maxFailures int) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var failures int
+		err := tx.QueryRow(ctx, `UPDATE known_devices SET failures = failures + 1 WHERE token_hash = $1 RETURNING failures`, tokenHash).Scan(&failures)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil || failures < maxFailures {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM known_devices WHERE token_hash = $1`, tokenHash)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sessions: count a device's failure: %w: %w", commands.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// DeleteExpired removes sessions and known devices past their expiry; the
+// server calls it periodically.
+func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	for _, table := range []string{"sessions", "known_devices"} {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM `+table+` WHERE expires_at <= $1`, now)
+		if err != nil {
+			return n, fmt.Errorf("sessions: delete expired %s: %w: %w", table, commands.ErrUnavailable, err)
+		}
+		n += tag.RowsAffected()
+	}
+	return n, nil
 }

@@ -102,3 +102,66 @@ func TestFindReturnsWhatCreateStored(t *testing.T) {
 		}
 	}
 }
+
+// TestKnownDevices: a device is known to its own account only, until it
+// expires, fails maxFailures times or the account's sessions are ended.
+func TestKnownDevices(t *testing.T) {
+	s := sessions.New(pgtest.NewPool(t))
+	ctx := context.Background()
+	acct := uuid.NewString()
+	device := func(created time.Time) commands.Device {
+		d := commands.Device{AccountID: acct, TokenHash: commands.HashToken(uuid.NewString()), CreatedAt: created, ExpiresAt: created.Add(time.Hour)}
+		if err := s.AddDevice(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	known := func(accountID string, d commands.Device, now time.Time) bool {
+		t.Helper()
+		ok, err := s.KnownDevice(ctx, accountID, d.TokenHash, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	d := device(t0)
+	if !known(acct, d, t0.Add(time.Minute)) {
+		t.Error("a fresh device is not known")
+	}
+	if known(uuid.NewString(), d, t0.Add(time.Minute)) {
+		t.Error("a device is known to another account")
+	}
+	if known(acct, d, t0.Add(time.Hour)) {
+		t.Error("an expired device is known")
+	}
+
+	for i := range 3 {
+		if err := s.DeviceFailed(ctx, d.TokenHash, 3); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := known(acct, d, t0.Add(time.Minute)), i < 2; got != want {
+			t.Errorf("after %d failures (max 3): known = %v, want %v", i+1, got, want)
+		}
+	}
+	if err := s.DeviceFailed(ctx, d.TokenHash, 3); err != nil {
+		t.Errorf("a failure of a forgotten device: %v", err)
+	}
+
+	old, later := device(t0), device(t0.Add(2*time.Minute))
+	if err := s.EndAll(ctx, acct, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if known(acct, old, t0.Add(3*time.Minute)) {
+		t.Error("a device known before EndAll is still known")
+	}
+	if !known(acct, later, t0.Add(3*time.Minute)) {
+		t.Error("a device that logged in after EndAll's instant was forgotten")
+	}
+	n, err := s.DeleteExpired(ctx, t0.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := n, int64(1); got != want {
+		t.Errorf("expired rows deleted = %d, want %d (the later device)", got, want)
+	}
+}

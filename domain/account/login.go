@@ -40,6 +40,22 @@ func (a *Account) Login(passwordOK bool, sessionID string, now time.Time) ([]Eve
 	if wait := a.LoginRetryAfter(now); wait > 0 {
 		return nil, &RetryAfterError{Wait: wait}
 	}
+	return a.decideLogin(passwordOK, sessionID, now)
+}
+
+// LoginFromKnownDevice is Login for an attempt from a device that logged
+// in to this account before (the caller checked its device token): the
+// delays do not apply, so that someone guessing passwords elsewhere cannot
+// keep the owner out. Failures still count for the account; the caller
+// limits the failures a device token may have.
+func (a *Account) LoginFromKnownDevice(passwordOK bool, sessionID string, now time.Time) ([]Event, error) {
+	if !a.registered {
+		return nil, ErrNotRegistered
+	}
+	return a.decideLogin(passwordOK, sessionID, now)
+}
+
+func (a *Account) decideLogin(passwordOK bool, sessionID string, now time.Time) ([]Event, error) {
 	now = now.UTC()
 	if !passwordOK {
 		return []Event{LoginFailed{AccountID: a.id, At: now}}, ErrInvalidCredentials

@@ -82,6 +82,23 @@ func TestLogin(t *testing.T) {
 	then(t, nil, err, nil, ErrInvalidArgument)
 }
 
+// TestLoginFromKnownDevice: a device that logged in before is not held
+// back by the delays others' failures caused; its own failures still count.
+func TestLoginFromKnownDevice(t *testing.T) {
+	reg := registered()
+	delayed := cat([]Event{reg}, failures(9, t0)) // 16 s from the last failure
+	now := at(81 * time.Second)                   // 1 s after the 9th
+	if given(delayed...).LoginRetryAfter(now) == 0 {
+		t.Fatal("the account is not delayed: the test proves nothing")
+	}
+	got, err := given(delayed...).LoginFromKnownDevice(true, "s1", now)
+	then(t, got, err, []Event{loggedIn("s1", now)}, nil)
+	got, err = given(delayed...).LoginFromKnownDevice(false, "s1", now)
+	then(t, got, err, []Event{failed(now)}, ErrInvalidCredentials)
+	_, err = given().LoginFromKnownDevice(true, "s1", now)
+	then(t, nil, err, nil, ErrNotRegistered)
+}
+
 func TestLoginDelayGrowth(t *testing.T) {
 	tests := []struct {
 		failures int
