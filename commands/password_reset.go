@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -58,6 +59,15 @@ func (h *Accounts) ConfirmPasswordReset(ctx context.Context, cmd ConfirmPassword
 		at = now
 		return a.ConfirmPasswordReset(h.codes, code, newHash, now)
 	})
+	if errors.Is(err, account.ErrWrongCode) && a.Verified() {
+		// A verified account answers verify on its phantom; the phantom
+		// counts this wrong try too, so both see the same hourly count.
+		if perr := h.phantoms.decide(email, h.now(), func(p *account.Account) ([]account.Event, error) {
+			return p.CountWrongTry(account.PurposeResetPassword, h.now())
+		}); perr != nil {
+			return Result{}, perr
+		}
+	}
 	if err != nil {
 		return Result{AccountID: a.ID(), Position: pos}, err
 	}

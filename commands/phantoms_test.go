@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
@@ -133,4 +134,77 @@ func TestUnknownAddressesAnswerLikeAccounts(t *testing.T) {
 			t.Errorf("unknown address answers\n%q\nwant\n%q", got, want)
 		}
 	})
+}
+
+// TestMixedAttemptsAnswerAlike runs longer scenarios (new codes asked for
+// between tries, verify and reset tries mixed under one hourly limit) on an
+// unverified account, a verified one and an unknown address, and compares
+// every answer.
+func TestMixedAttemptsAnswerAlike(t *testing.T) {
+	type step struct {
+		do   string // verify, resend, reset, confirm, wait
+		wait time.Duration
+	}
+	repeat := func(n int, s step) []step {
+		out := make([]step, n)
+		for i := range out {
+			out[i] = s
+		}
+		return out
+	}
+	scenarios := map[string][]step{
+		"a new verify code after the voided one": append(repeat(6, step{do: "verify"}),
+			step{do: "wait", wait: time.Minute + time.Second}, step{do: "resend"}, step{do: "verify"}, step{do: "verify"}),
+		"verify and reset tries share the hourly limit": append(append(repeat(5, step{do: "verify"}), step{do: "reset"}),
+			repeat(7, step{do: "confirm"})...),
+	}
+	e := newAccounts(t)
+	ctx := context.Background()
+	const pw = "Scenario-Pass-42!"
+	n := 0
+	for name, steps := range scenarios {
+		t.Run(name, func(t *testing.T) {
+			run := func(addr string) []string {
+				var got []string
+				for _, s := range steps {
+					var err error
+					switch s.do {
+					case "verify":
+						_, err = e.accounts.VerifyEmail(ctx, commands.VerifyEmail{Email: addr, Code: "000000"})
+					case "resend":
+						_, _, err = e.accounts.RequestVerificationCode(ctx, commands.RequestVerificationCode{Email: addr})
+					case "reset":
+						_, _, err = e.accounts.RequestPasswordReset(ctx, commands.RequestPasswordReset{Email: addr})
+					case "confirm":
+						_, err = e.accounts.ConfirmPasswordReset(ctx, commands.ConfirmPasswordReset{Email: addr, Code: "000000", NewPassword: "Another-Pass-42!"})
+					case "wait":
+						e.clock.advance(s.wait)
+						continue
+					}
+					got = append(got, s.do+": "+answer(err))
+				}
+				return got
+			}
+			n++
+			unverified := fmt.Sprintf("u%d@example.com", n)
+			verified := fmt.Sprintf("v%d@example.com", n)
+			if code := e.register(t, unverified, pw); code == "000000" {
+				t.Skip("the drawn code is the test's wrong code")
+			}
+			vcode := e.register(t, verified, pw)
+			if _, err := e.accounts.VerifyEmail(ctx, commands.VerifyEmail{Email: verified, Code: vcode}); err != nil {
+				t.Fatal(err)
+			}
+			start := e.clock.Now()
+			want := run(unverified)
+			t.Logf("answers: %q", want)
+			for _, addr := range []string{verified, fmt.Sprintf("nobody%d@example.com", n)} {
+				e.clock.advance(start.Sub(e.clock.Now())) // the same clock for each
+				if got := run(addr); !reflect.DeepEqual(got, want) {
+					t.Errorf("%s answers\n%q\nwant (as an unverified account)\n%q", addr, got, want)
+				}
+			}
+			e.clock.advance(2 * time.Hour)
+		})
+	}
 }

@@ -57,16 +57,7 @@ func (h *Accounts) requestCode(ctx context.Context, rawEmail string, purpose acc
 		return "", Result{}, err
 	}
 	if a == nil {
-		// The phantom gets a code nobody is sent, so that a later confirm
-		// answers as it would for a real account (see phantomAccounts).
-		err := h.phantoms.decide(email, h.now(), func(p *account.Account) ([]account.Event, error) {
-			hash, err := h.phantoms.newCodeHash(p, purpose)
-			if err != nil {
-				return nil, err
-			}
-			return p.RequestCode(purpose, hash, h.now())
-		})
-		if err != nil && !errors.Is(err, account.ErrCodeThrottled) && !errors.Is(err, account.ErrAlreadyVerified) {
+		if err := h.phantomRequestCode(email, purpose); err != nil {
 			return "", Result{}, err
 		}
 		return CodeUnknownAccount, Result{}, nil
@@ -83,10 +74,31 @@ func (h *Accounts) requestCode(ctx context.Context, rawEmail string, purpose acc
 	case errors.Is(err, account.ErrCodeThrottled):
 		return CodeThrottled, Result{AccountID: a.ID()}, nil
 	case errors.Is(err, account.ErrAlreadyVerified):
+		// Verify on a verified account runs on its phantom; so does this.
+		if err := h.phantomRequestCode(email, purpose); err != nil {
+			return "", Result{}, err
+		}
 		return CodeNotNeeded, Result{AccountID: a.ID()}, nil
 	case err != nil:
 		return "", Result{}, err
 	}
 	_ = h.send(ctx, codeMail(email, purpose, code, h.policy.CodeTTL))
 	return CodeSent, Result{AccountID: a.ID(), Position: pos}, nil
+}
+
+// phantomRequestCode gives the phantom of email a code nobody is sent, so
+// that later tries answer as they would for a real account (see
+// phantomAccounts).
+func (h *Accounts) phantomRequestCode(email account.Email, purpose account.Purpose) error {
+	err := h.phantoms.decide(email, h.now(), func(p *account.Account) ([]account.Event, error) {
+		hash, err := h.phantoms.newCodeHash(p, purpose)
+		if err != nil {
+			return nil, err
+		}
+		return p.RequestCode(purpose, hash, h.now())
+	})
+	if errors.Is(err, account.ErrCodeThrottled) {
+		return nil
+	}
+	return err
 }

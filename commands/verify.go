@@ -44,7 +44,18 @@ func (h *Accounts) VerifyEmail(ctx context.Context, cmd VerifyEmail) (Result, er
 	if errors.Is(err, account.ErrAlreadyVerified) {
 		// Saying "already verified" would tell anyone that the address has
 		// an account; a verified account answers like an unknown address.
-		return Result{}, h.phantomVerify(email, code)
+		perr := h.phantomVerify(email, code)
+		if errors.Is(perr, account.ErrWrongCode) {
+			// The hourly limit counts verify and reset tries together: the
+			// account's stream counts this one too, and a wrong reset code
+			// is counted on the phantom (ConfirmPasswordReset).
+			if _, err := h.update(ctx, a.ID(), cmd.Meta, func(a *account.Account, now time.Time) ([]account.Event, error) {
+				return a.CountWrongTry(account.PurposeVerifyEmail, now)
+			}); err != nil {
+				return Result{}, err
+			}
+		}
+		return Result{}, perr
 	}
 	return Result{AccountID: a.ID(), Position: pos}, err
 }

@@ -267,10 +267,6 @@ func (s *Server) requireSession(next sessionHandler) http.Handler {
 	})
 }
 
-// consistentWith waits, when the query asks for it, until the read models
-// have applied the given position; 400 for a bad position, 503 on timeout
-// (not_consistent_yet) or when a read model is stopped at a dead-lettered
-// event (projection_stopped).
 // awaitLogin gives the accounts read model up to ConsistencyTimeout to
 // show the session's own login, so that a profile read right after logging
 // in is not a 404. It is best effort: past the timeout (projections far
@@ -286,6 +282,10 @@ func (s *Server) awaitLogin(ctx context.Context, sess commands.Session) {
 	}
 }
 
+// consistentWith waits, when the query asks for it, until the read models
+// have applied the given position; 400 for a bad position, 503 on timeout
+// (not_consistent_yet) or when a read model is stopped at a dead-lettered
+// event (projection_stopped).
 func (s *Server) consistentWith(r *http.Request, readModels ...string) error {
 	raw := r.URL.Query().Get("consistent_with")
 	if raw == "" {

@@ -137,3 +137,17 @@ func (a *Account) checkCode(h *CodeHasher, purpose Purpose, code Code, now time.
 	}
 	return nil
 }
+
+// CountWrongTry records a wrong code for purpose that was judged elsewhere:
+// the commands answer verify on a verified account with a stand-in account
+// (so that the answer does not reveal the account) and keep the two hourly
+// counts of wrong tries in step with it. [VerificationCodeRejected{wrong}].
+func (a *Account) CountWrongTry(purpose Purpose, now time.Time) ([]Event, error) {
+	if !a.registered {
+		return nil, ErrNotRegistered
+	}
+	if !purpose.Valid() {
+		return nil, ErrUnknownPurpose
+	}
+	return []Event{VerificationCodeRejected{AccountID: a.id, Purpose: purpose, Reason: RejectedWrong, At: now.UTC()}}, nil
+}

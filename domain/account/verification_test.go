@@ -343,3 +343,25 @@ func TestRequestCode(t *testing.T) {
 	_, err := given(reg).RequestCode(resetPassword, "123456", t0)
 	then(t, nil, err, nil, ErrInvalidArgument)
 }
+
+// TestCountWrongTry: a wrong try judged elsewhere counts toward the hourly
+// limit of every code.
+func TestCountWrongTry(t *testing.T) {
+	got, err := given(registered()).CountWrongTry(verifyEmail, t0)
+	then(t, got, err, []Event{rejected(verifyEmail, RejectedWrong, t0)}, nil)
+	_, err = given(registered()).CountWrongTry(Purpose("other"), t0)
+	then(t, nil, err, nil, ErrUnknownPurpose)
+	_, err = given().CountWrongTry(verifyEmail, t0)
+	then(t, nil, err, nil, ErrNotRegistered)
+
+	// Ten counted tries refuse even a right reset code.
+	history := []Event{registered(), issued(resetPassword, "123456", t0)}
+	for i := range DefaultPolicy().MaxWrongTriesPerHour {
+		events, _ := given(history...).CountWrongTry(verifyEmail, t0.Add(time.Duration(i)*time.Second))
+		history = append(history, events...)
+	}
+	_, err = given(history...).ConfirmPasswordReset(testHasher, code("123456"), "$argon2id$new", at(time.Minute))
+	if !errors.Is(err, ErrTooManyAttempts) {
+		t.Errorf("right reset code after %d counted tries: %v, want ErrTooManyAttempts", DefaultPolicy().MaxWrongTriesPerHour, err)
+	}
+}
