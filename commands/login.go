@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -47,8 +46,8 @@ const DeviceTTL = 90 * 24 * time.Hour
 // the account asks for growing delays; such attempts are refused before the
 // password is checked. A login with the device token of a device that
 // logged in to the account before is not delayed (so that someone guessing
-// elsewhere cannot keep the owner out); the token is forgotten after
-// LoginFailuresBeforeDelay failures through it.
+// elsewhere cannot keep the owner out); it stops skipping them after
+// LoginFailuresBeforeDelay failures in a row through it.
 // Errors: account.ErrInvalidCredentials, *account.RetryAfterError
 // (ErrLoginDelayed), ErrUnavailable, ErrConflict.
 func (h *Accounts) Login(ctx context.Context, cmd Login) (LoginResult, error) {
@@ -72,7 +71,7 @@ func (h *Accounts) Login(ctx context.Context, cmd Login) (LoginResult, error) {
 		if a != nil {
 			owner = a.ID()
 		}
-		if known, err = h.sessions.KnownDevice(ctx, owner, deviceHash, h.now()); err != nil {
+		if known, err = h.sessions.UseDevice(ctx, owner, deviceHash, h.now(), h.policy.LoginFailuresBeforeDelay); err != nil {
 			return LoginResult{}, err
 		}
 	}
@@ -111,11 +110,6 @@ func (h *Accounts) Login(ctx context.Context, cmd Login) (LoginResult, error) {
 		more, err := a.RehashPassword(rehash, now)
 		return append(events, more...), err
 	})
-	if errors.Is(err, account.ErrInvalidCredentials) && known {
-		if derr := h.sessions.DeviceFailed(ctx, deviceHash, h.policy.LoginFailuresBeforeDelay); derr != nil {
-			return LoginResult{}, derr
-		}
-	}
 	if err != nil {
 		return LoginResult{}, err
 	}
@@ -130,7 +124,12 @@ func (h *Accounts) Login(ctx context.Context, cmd Login) (LoginResult, error) {
 	}
 	res := LoginResult{Token: token, SessionID: sessionID, ExpiresAt: sess.ExpiresAt,
 		Result: Result{AccountID: a.ID(), Position: pos}}
-	if !known {
+	if known {
+		// UseDevice counted this attempt as a failure up front.
+		if err := h.sessions.DeviceLoggedIn(ctx, deviceHash); err != nil {
+			slog.WarnContext(ctx, "login: could not clear the device's failures", "account_id", a.ID(), "error", err)
+		}
+	} else {
 		res.DeviceToken = h.rememberDevice(ctx, a.ID(), opened)
 	}
 	return res, nil

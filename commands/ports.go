@@ -44,12 +44,14 @@ type SessionStore interface {
 
 	// AddDevice remembers a device that logged in, by its token's hash.
 	AddDevice(ctx context.Context, d Device) error
-	// KnownDevice reports whether tokenHash is an unexpired device of
-	// accountID.
-	KnownDevice(ctx context.Context, accountID string, tokenHash []byte, now time.Time) (bool, error)
-	// DeviceFailed counts a failed login through a device and forgets the
-	// device at maxFailures.
-	DeviceFailed(ctx context.Context, tokenHash []byte, maxFailures int) error
+	// UseDevice reports whether tokenHash is a device of accountID that may
+	// skip the login delays now: unexpired, not ended by a reset, and with
+	// fewer than maxFailures failures. It counts the attempt as a failure
+	// up front, in the same statement, so parallel guesses through one
+	// token cannot exceed maxFailures; DeviceLoggedIn takes it back.
+	UseDevice(ctx context.Context, accountID string, tokenHash []byte, now time.Time, maxFailures int) (bool, error)
+	// DeviceLoggedIn clears a device's failures after a successful login.
+	DeviceLoggedIn(ctx context.Context, tokenHash []byte) error
 }
 
 // Device is a browser or app that logged in to an account: it holds a

@@ -88,55 +88,63 @@ ON CONFLICT (account_id) DO UPDATE SET revoked_before = GREATEST(session_revocat
 	return nil
 }
 
+// maxDevicesPerAccount bounds the known devices kept per account; the
+// oldest go first.
+const maxDevicesPerAccount = 20
+
 // AddDevice implements commands.SessionStore.
 func (s *Store) AddDevice(ctx context.Context, d commands.Device) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO known_devices (token_hash, account_id, created_at, expires_at)
-VALUES ($1, $2, $3, $4)`, d.TokenHash, d.AccountID, d.CreatedAt, d.ExpiresAt)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO known_devices (token_hash, account_id, created_at, expires_at)
+VALUES ($1, $2, $3, $4)`, d.TokenHash, d.AccountID, d.CreatedAt, d.ExpiresAt); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM known_devices WHERE account_id = $1 AND token_hash NOT IN (
+  SELECT token_hash FROM known_devices WHERE account_id = $1 ORDER BY created_at DESC, token_hash LIMIT $2)`,
+			d.AccountID, maxDevicesPerAccount)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("sessions: add device: %w: %w", commands.ErrUnavailable, err)
 	}
 	return nil
 }
 
-// KnownDevice implements commands.SessionStore.
-func (s *Store) KnownDevice(ctx context.Context, accountID string, tokenHash []byte, now time.Time) (bool, error) {
-	var known bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM known_devices
-WHERE token_hash = $1 AND account_id = $2 AND expires_at > $3)`, tokenHash, accountID, now).Scan(&known)
+// UseDevice implements commands.SessionStore.
+func (s *Store) UseDevice(ctx context.Context, accountID string, tokenHash []byte, now time.Time, maxFailures int) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE known_devices d SET failures = failures + 1
+WHERE d.token_hash = $1 AND d.account_id = $2 AND d.expires_at > $3 AND d.failures < $4
+  AND NOT EXISTS (SELECT 1 FROM session_revocations r WHERE r.account_id = d.account_id AND d.created_at <= r.revoked_before)`,
+		tokenHash, accountID, now, maxFailures)
 	if err != nil {
-		return false, fmt.Errorf("sessions: find device: %w: %w", commands.ErrUnavailable, err)
+		return false, fmt.Errorf("sessions: use device: %w: %w", commands.ErrUnavailable, err)
 	}
-	return known, nil
+	return tag.RowsAffected() == 1, nil
 }
 
-// DeviceFailed implements commands.SessionStore.
-func (s *Store) DeviceFailed(ctx context.Context, tokenHash []byte, maxFailures int) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var failures int
-		err := tx.QueryRow(ctx, `UPDATE known_devices SET failures = failures + 1 WHERE token_hash = $1 RETURNING failures`, tokenHash).Scan(&failures)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
-		}
-		if err != nil || failures < maxFailures {
-			return err
-		}
-		_, err = tx.Exec(ctx, `DELETE FROM known_devices WHERE token_hash = $1`, tokenHash)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("sessions: count a device's failure: %w: %w", commands.ErrUnavailable, err)
+// DeviceLoggedIn implements commands.SessionStore.
+func (s *Store) DeviceLoggedIn(ctx context.Context, tokenHash []byte) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE known_devices SET failures = 0 WHERE token_hash = $1`, tokenHash); err != nil {
+		return fmt.Errorf("sessions: clear a device's failures: %w: %w", commands.ErrUnavailable, err)
 	}
 	return nil
 }
 
-// DeleteExpired removes sessions and known devices past their expiry; the
-// server calls it periodically.
+// DeleteExpired removes sessions and known devices past their expiry, and
+// revocations older than a day that no stored session or device predates;
+// the server calls it periodically.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
-	for _, table := range []string{"sessions", "known_devices"} {
-		tag, err := s.pool.Exec(ctx, `DELETE FROM `+table+` WHERE expires_at <= $1`, now)
+	for _, q := range []struct{ what, sql string }{
+		{"sessions", `DELETE FROM sessions WHERE expires_at <= $1`},
+		{"known devices", `DELETE FROM known_devices WHERE expires_at <= $1`},
+		{"revocations", `DELETE FROM session_revocations r WHERE r.revoked_before < $1::timestamptz - interval '1 day'
+  AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.account_id = r.account_id AND s.created_at <= r.revoked_before)
+  AND NOT EXISTS (SELECT 1 FROM known_devices d WHERE d.account_id = r.account_id AND d.created_at <= r.revoked_before)`},
+	} {
+		tag, err := s.pool.Exec(ctx, q.sql, now)
 		if err != nil {
-			return n, fmt.Errorf("sessions: delete expired %s: %w: %w", table, commands.ErrUnavailable, err)
+			return n, fmt.Errorf("sessions: delete expired %s: %w: %w", q.what, commands.ErrUnavailable, err)
 		}
 		n += tag.RowsAffected()
 	}

@@ -3,6 +3,8 @@ package sessions_test
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -103,65 +105,135 @@ func TestFindReturnsWhatCreateStored(t *testing.T) {
 	}
 }
 
-// TestKnownDevices: a device is known to its own account only, until it
-// expires, fails maxFailures times or the account's sessions are ended.
+// TestKnownDevices: a device skips the delays for its own account only,
+// until it expires, fails maxFailures times in a row (counted up front, so
+// parallel guesses cannot pass the limit) or a reset ends it, also when
+// its row is written after the reset.
 func TestKnownDevices(t *testing.T) {
-	s := sessions.New(pgtest.NewPool(t))
+	pool := pgtest.NewPool(t)
+	s := sessions.New(pool)
 	ctx := context.Background()
 	acct := uuid.NewString()
 	device := func(created time.Time) commands.Device {
+		t.Helper()
 		d := commands.Device{AccountID: acct, TokenHash: commands.HashToken(uuid.NewString()), CreatedAt: created, ExpiresAt: created.Add(time.Hour)}
 		if err := s.AddDevice(ctx, d); err != nil {
 			t.Fatal(err)
 		}
 		return d
 	}
-	known := func(accountID string, d commands.Device, now time.Time) bool {
+	use := func(accountID string, d commands.Device, now time.Time) bool {
 		t.Helper()
-		ok, err := s.KnownDevice(ctx, accountID, d.TokenHash, now)
+		ok, err := s.UseDevice(ctx, accountID, d.TokenHash, now, 3)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return ok
 	}
-	d := device(t0)
-	if !known(acct, d, t0.Add(time.Minute)) {
-		t.Error("a fresh device is not known")
-	}
-	if known(uuid.NewString(), d, t0.Add(time.Minute)) {
-		t.Error("a device is known to another account")
-	}
-	if known(acct, d, t0.Add(time.Hour)) {
-		t.Error("an expired device is known")
-	}
-
-	for i := range 3 {
-		if err := s.DeviceFailed(ctx, d.TokenHash, 3); err != nil {
+	loggedIn := func(d commands.Device) {
+		t.Helper()
+		if err := s.DeviceLoggedIn(ctx, d.TokenHash); err != nil {
 			t.Fatal(err)
 		}
-		if got, want := known(acct, d, t0.Add(time.Minute)), i < 2; got != want {
-			t.Errorf("after %d failures (max 3): known = %v, want %v", i+1, got, want)
+	}
+	soon := t0.Add(time.Minute)
+	d := device(t0)
+	if !use(acct, d, soon) {
+		t.Error("a fresh device is not usable")
+	}
+	loggedIn(d)
+	if use(uuid.NewString(), d, soon) {
+		t.Error("a device is usable for another account")
+	}
+	if use(acct, d, t0.Add(time.Hour)) {
+		t.Error("an expired device is usable")
+	}
+	for i := range 4 { // max 3, nothing cleared in between
+		if got, want := use(acct, d, soon), i < 3; got != want {
+			t.Errorf("use %d without a successful login (max 3): usable = %v, want %v", i+1, got, want)
 		}
 	}
-	if err := s.DeviceFailed(ctx, d.TokenHash, 3); err != nil {
-		t.Errorf("a failure of a forgotten device: %v", err)
+	loggedIn(d)
+	if !use(acct, d, soon) {
+		t.Error("a successful login did not clear the failures")
 	}
 
-	old, later := device(t0), device(t0.Add(2*time.Minute))
-	if err := s.EndAll(ctx, acct, t0.Add(time.Minute)); err != nil {
+	before, after := device(t0), device(t0.Add(2*time.Minute))
+	if err := s.EndAll(ctx, acct, soon); err != nil {
 		t.Fatal(err)
 	}
-	if known(acct, old, t0.Add(3*time.Minute)) {
-		t.Error("a device known before EndAll is still known")
+	racing := device(t0.Add(30 * time.Second)) // its login raced the reset
+	later := t0.Add(3 * time.Minute)
+	for _, c := range []struct {
+		name string
+		d    commands.Device
+		want bool
+	}{
+		{"device known before the reset", before, false},
+		{"device whose row was written after the reset, from a login before it", racing, false},
+		{"device known after the reset", after, true},
+	} {
+		if got := use(acct, c.d, later); got != c.want {
+			t.Errorf("%s: usable = %v, want %v", c.name, got, c.want)
+		}
 	}
-	if !known(acct, later, t0.Add(3*time.Minute)) {
-		t.Error("a device that logged in after EndAll's instant was forgotten")
+
+	many := uuid.NewString()
+	for i := range 25 {
+		d := commands.Device{AccountID: many, TokenHash: commands.HashToken(uuid.NewString()), CreatedAt: t0.Add(time.Duration(i) * time.Second), ExpiresAt: t0.Add(time.Hour)}
+		if err := s.AddDevice(ctx, d); err != nil {
+			t.Fatal(err)
+		}
 	}
-	n, err := s.DeleteExpired(ctx, t0.Add(24*time.Hour))
+	var kept int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM known_devices WHERE account_id = $1", many).Scan(&kept); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kept, 20; got != want {
+		t.Errorf("devices kept after 25 logins = %d, want %d", got, want)
+	}
+
+	n, err := s.DeleteExpired(ctx, t0.Add(48*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := n, int64(1); got != want {
-		t.Errorf("expired rows deleted = %d, want %d (the later device)", got, want)
+	// A day later every device has expired, and the revocation goes once
+	// no stored session or device predates it.
+	var left int
+	if err := pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM known_devices) + (SELECT count(*) FROM session_revocations)").Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left != 0 || n == 0 {
+		t.Errorf("after DeleteExpired: %d rows deleted, %d devices and revocations left; want all gone", n, left)
+	}
+}
+
+// TestUseDeviceInParallel: of many simultaneous uses of one device token,
+// at most maxFailures get through before a successful login clears them.
+func TestUseDeviceInParallel(t *testing.T) {
+	s := sessions.New(pgtest.NewPool(t))
+	ctx := context.Background()
+	d := commands.Device{AccountID: uuid.NewString(), TokenHash: commands.HashToken(uuid.NewString()), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	if err := s.AddDevice(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		wg     sync.WaitGroup
+		passed atomic.Int32
+	)
+	for range 20 {
+		wg.Go(func() {
+			ok, err := s.UseDevice(ctx, d.AccountID, d.TokenHash, t0.Add(time.Minute), 3)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				passed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if got, want := passed.Load(), int32(3); got != want {
+		t.Errorf("parallel uses let through = %d, want %d", got, want)
 	}
 }
