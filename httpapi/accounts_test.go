@@ -279,7 +279,8 @@ func TestPasswordRules(t *testing.T) {
 
 // TestBadInput: every malformed request gets 400 naming what is wrong.
 func TestBadInput(t *testing.T) {
-	s := newTestServer(t)
+	e := newTestEnv(t)
+	s := e.server
 	huge := strings.Repeat("A", 1<<20)
 	cases := []struct {
 		name, path string
@@ -304,8 +305,12 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			hashed := e.passwords.calls.Load()
 			rec := doRequest(t, s, http.MethodPost, c.path, "", c.body)
 			wantStatus(t, rec, c.status)
+			if got := e.passwords.calls.Load() - hashed; got != 0 {
+				t.Errorf("%d password hashes before the %s refusal, want none", got, c.code)
+			}
 			body := errorOf(t, rec)
 			if body.Code != c.code {
 				t.Fatalf("error code: got %q, want %q (%s)", body.Code, c.code, body.Message)
@@ -314,6 +319,12 @@ func TestBadInput(t *testing.T) {
 				t.Fatalf("details.field: got %v, want %q", body.Details["field"], c.field)
 			}
 		})
+	}
+	// The counter works: a good registration hashes its password.
+	hashed := e.passwords.calls.Load()
+	register(t, e, uniqueEmail("counted"))
+	if e.passwords.calls.Load() == hashed {
+		t.Error("a registration hashed nothing: the hash counter does not count")
 	}
 	rec := doRequest(t, s, http.MethodGet, "/api/me", "", nil)
 	wantStatus(t, rec, http.StatusUnauthorized)

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,11 +48,35 @@ func (b *lockedBuffer) String() string {
 }
 
 type testEnv struct {
-	logs    *lockedBuffer
-	server  *Server
-	mailpit *mailpit.Client
-	store   eventstore.Store
-	pool    *pgxpool.Pool
+	logs      *lockedBuffer
+	server    *Server
+	mailpit   *mailpit.Client
+	store     eventstore.Store
+	pool      *pgxpool.Pool
+	passwords *countingHasher
+}
+
+// countingHasher is the real argon2id hasher, counting the passwords it
+// hashes or checks, so that tests can show a request was refused before
+// any hashing.
+type countingHasher struct {
+	password.Hasher
+	calls atomic.Int64
+}
+
+func (h *countingHasher) Hash(pw string) (string, error) {
+	h.calls.Add(1)
+	return h.Hasher.Hash(pw)
+}
+
+func (h *countingHasher) Verify(pw, encoded string) (bool, bool, error) {
+	h.calls.Add(1)
+	return h.Hasher.Verify(pw, encoded)
+}
+
+func (h *countingHasher) DummyVerify(pw string) {
+	h.calls.Add(1)
+	h.Hasher.DummyVerify(pw)
 }
 
 func newTestServer(t *testing.T, opts ...func(*Config)) *Server {
@@ -93,8 +118,9 @@ func newTestEnvOn(t *testing.T, openStore func(ctx context.Context, pool *pgxpoo
 	if err != nil {
 		t.Fatal(err)
 	}
+	hasher := &countingHasher{}
 	accounts, err := commands.NewAccounts(commands.AccountsConfig{
-		Store: store, Passwords: password.Hasher{}, Codes: codes, Mailer: outbox, Sessions: sessions.New(pool),
+		Store: store, Passwords: hasher, Codes: codes, Mailer: outbox, Sessions: sessions.New(pool),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +133,7 @@ func newTestEnvOn(t *testing.T, openStore func(ctx context.Context, pool *pgxpoo
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testEnv{server: s, mailpit: pit, store: store, pool: pool, logs: logs}
+	return &testEnv{server: s, mailpit: pit, store: store, pool: pool, logs: logs, passwords: hasher}
 }
 
 func doRequest(t *testing.T, h http.Handler, method, path, token string, body any, headers ...string) *httptest.ResponseRecorder {
