@@ -63,7 +63,7 @@ func FromHistory(policy Policy, history []Event) *Account {
 // other streams are counted but change nothing.
 func (a *Account) Apply(e Event) {
 	a.version++
-	switch e := deref(e).(type) {
+	switch e := codec.Value(e).(type) {
 	case AccountRegistered:
 		a.id = e.AccountID
 		a.email = Email{s: e.Email} // was normalised when registered

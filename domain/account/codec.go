@@ -1,78 +1,44 @@
 package account
 
-import (
-	"encoding/json"
-	"fmt"
-	"slices"
+import "github.com/multimedia-portal/multimedia/domain/internal/eventcodec"
+
+// codec maps each stable type name to its event type. The names are written
+// out, never derived from Go type names.
+var codec = eventcodec.New(
+	eventcodec.Errors{
+		Unknown: func(eventType string) error { return &UnknownEventTypeError{Type: eventType} },
+		Nil:     invalidArg("nil event"),
+	},
+	eventcodec.Type[AccountRegistered](AccountRegisteredType),
+	eventcodec.Type[VerificationCodeIssued](VerificationCodeIssuedType),
+	eventcodec.Type[VerificationCodeRejected](VerificationCodeRejectedType),
+	eventcodec.Type[AccountVerified](AccountVerifiedType),
+	eventcodec.Type[LoggedIn](LoggedInType),
+	eventcodec.Type[LoginFailed](LoginFailedType),
+	eventcodec.Type[LoggedOut](LoggedOutType),
+	eventcodec.Type[PasswordResetCompleted](PasswordResetCompletedType),
+	eventcodec.Type[PasswordRehashed](PasswordRehashedType),
+	eventcodec.Type[NewsletterSubscribed](NewsletterSubscribedType),
+	eventcodec.Type[NewsletterUnsubscribed](NewsletterUnsubscribedType),
+	eventcodec.Type[VideoDownloaded](VideoDownloadedType),
+	eventcodec.Type[EmailClaimed](EmailClaimedType),
 )
-
-// decoders maps each stable type name to a function that decodes its JSON
-// payload. The names are written out, never derived from Go type names.
-var decoders = map[string]func([]byte) (Event, error){
-	AccountRegisteredType:        decodeAs[AccountRegistered],
-	VerificationCodeIssuedType:   decodeAs[VerificationCodeIssued],
-	VerificationCodeRejectedType: decodeAs[VerificationCodeRejected],
-	AccountVerifiedType:          decodeAs[AccountVerified],
-	LoggedInType:                 decodeAs[LoggedIn],
-	LoginFailedType:              decodeAs[LoginFailed],
-	LoggedOutType:                decodeAs[LoggedOut],
-	PasswordResetCompletedType:   decodeAs[PasswordResetCompleted],
-	PasswordRehashedType:         decodeAs[PasswordRehashed],
-	NewsletterSubscribedType:     decodeAs[NewsletterSubscribed],
-	NewsletterUnsubscribedType:   decodeAs[NewsletterUnsubscribed],
-	VideoDownloadedType:          decodeAs[VideoDownloaded],
-	EmailClaimedType:             decodeAs[EmailClaimed],
-}
-
-func decodeAs[T Event](data []byte) (Event, error) {
-	var e T
-	if err := json.Unmarshal(data, &e); err != nil {
-		return nil, err
-	}
-	return e, nil
-}
 
 // EventTypes lists every registered type name, sorted, e.g. for a store's
 // schema check or the audit API.
-func EventTypes() []string {
-	names := make([]string, 0, len(decoders))
-	for name := range decoders {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
-}
+func EventTypes() []string { return codec.Names() }
 
 // Decode turns a stored payload back into its event value (never a pointer).
 // An unregistered type yields *UnknownEventTypeError.
 func Decode(eventType string, data []byte) (Event, error) {
-	decode, ok := decoders[eventType]
-	if !ok {
-		return nil, &UnknownEventTypeError{Type: eventType}
-	}
-	e, err := decode(data)
-	if err != nil {
-		return nil, fmt.Errorf("decode %s: %w", eventType, err)
-	}
-	return e, nil
+	return codec.Decode(eventType, data)
 }
 
 // Encode returns the stable type name and JSON payload of an event. Pointers
-// to events are accepted; events of other packages are refused.
+// to events are accepted; events of other packages are refused with
+// *UnknownEventTypeError, and a nil event with ErrInvalidArgument.
 func Encode(e Event) (eventType string, data []byte, err error) {
-	e = deref(e)
-	if e == nil {
-		return "", nil, invalidArg("nil event")
-	}
-	eventType = e.EventType()
-	if _, ok := decoders[eventType]; !ok {
-		return "", nil, &UnknownEventTypeError{Type: eventType}
-	}
-	data, err = json.Marshal(e)
-	if err != nil {
-		return "", nil, fmt.Errorf("encode %s: %w", eventType, err)
-	}
-	return eventType, data, nil
+	return codec.Encode(e)
 }
 
 // Redacted is what Redact puts in place of a hash.
@@ -81,7 +47,7 @@ const Redacted = "[redacted]"
 // Redact returns a copy of e without password or code hashes, for the audit
 // API and logs: hashes are secrets too.
 func Redact(e Event) Event {
-	switch v := deref(e).(type) {
+	switch v := codec.Value(e).(type) {
 	case AccountRegistered:
 		v.PasswordHash = Redacted
 		return v
@@ -97,46 +63,4 @@ func Redact(e Event) Event {
 	default:
 		return v
 	}
-}
-
-// deref turns a pointer to one of this package's events into its value, so
-// that callers may pass either.
-func deref(e Event) Event {
-	switch v := e.(type) {
-	case *AccountRegistered:
-		return derefPtr(v)
-	case *VerificationCodeIssued:
-		return derefPtr(v)
-	case *VerificationCodeRejected:
-		return derefPtr(v)
-	case *AccountVerified:
-		return derefPtr(v)
-	case *LoggedIn:
-		return derefPtr(v)
-	case *LoginFailed:
-		return derefPtr(v)
-	case *LoggedOut:
-		return derefPtr(v)
-	case *PasswordResetCompleted:
-		return derefPtr(v)
-	case *PasswordRehashed:
-		return derefPtr(v)
-	case *NewsletterSubscribed:
-		return derefPtr(v)
-	case *NewsletterUnsubscribed:
-		return derefPtr(v)
-	case *VideoDownloaded:
-		return derefPtr(v)
-	case *EmailClaimed:
-		return derefPtr(v)
-	default:
-		return e
-	}
-}
-
-func derefPtr[T Event](p *T) Event {
-	if p == nil {
-		return nil
-	}
-	return *p
 }

@@ -5,7 +5,8 @@
 // those rules produce.
 //
 // The package decides; it never does I/O. It may import the standard library
-// only. Time is always passed in by the caller (no time.Now), randomness comes
+// and domain/internal/eventcodec (the event codec shared with the other
+// domain packages) only. Time is always passed in by the caller (no time.Now), randomness comes
 // from crypto/rand only where a secret is created (NewCode), and password
 // hashing lives outside (auth/password): the aggregate is given hashes and
 // booleans, never plaintext secrets to store.

@@ -22,7 +22,7 @@ func EmailClaimFromHistory(history []Event) *EmailClaim {
 // Apply moves the claim on by one event.
 func (c *EmailClaim) Apply(e Event) {
 	c.version++
-	if e, ok := deref(e).(EmailClaimed); ok && c.accountID == "" {
+	if e, ok := codec.Value(e).(EmailClaimed); ok && c.accountID == "" {
 		c.accountID = e.AccountID
 		c.claimedAt = e.At
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/multimedia-portal/multimedia/domain/internal/field"
 )
 
 // Limits of what an editor may publish. MaxBodyBytes stays below the HTTP
@@ -218,29 +220,9 @@ func (a *Article) Tags() []string { return slices.Clone(a.tags) }
 // Version is the number of events applied: the stream's expected version.
 func (a *Article) Version() int { return a.version }
 
-func checkTitle(t string) error {
-	switch {
-	case t == "":
-		return fieldErr("title", "empty", "must not be empty")
-	case !utf8.ValidString(t):
-		return fieldErr("title", "invalid_utf8", "must be valid UTF-8")
-	case utf8.RuneCountInString(t) > MaxTitleRunes:
-		return fieldErr("title", "too_long", "is over %d characters", MaxTitleRunes)
-	case strings.ContainsFunc(t, unicode.IsControl):
-		return fieldErr("title", "control_character", "must not contain control characters or line breaks")
-	}
-	return nil
-}
+func checkTitle(t string) error { return field.Title(fieldErr, "title", t, MaxTitleRunes) }
 
-func checkSummary(s string) error {
-	switch {
-	case !utf8.ValidString(s):
-		return fieldErr("summary", "invalid_utf8", "must be valid UTF-8")
-	case utf8.RuneCountInString(s) > MaxSummaryRunes:
-		return fieldErr("summary", "too_long", "is over %d characters", MaxSummaryRunes)
-	}
-	return nil
-}
+func checkSummary(s string) error { return field.Text(fieldErr, "summary", s, MaxSummaryRunes) }
 
 func checkBody(b string) error {
 	switch {
@@ -263,19 +245,19 @@ func normaliseTags(tags []string) ([]string, error) {
 	}
 	out := make([]string, 0, len(tags))
 	for i, t := range tags {
-		field := "tags[" + strconv.Itoa(i) + "]"
+		name := "tags[" + strconv.Itoa(i) + "]"
 		t = strings.ToLower(strings.Join(strings.Fields(t), " "))
 		switch {
 		case t == "":
-			return nil, fieldErr(field, "empty", "must not be empty")
+			return nil, fieldErr(name, "empty", "must not be empty")
 		case !utf8.ValidString(t):
-			return nil, fieldErr(field, "invalid_utf8", "must be valid UTF-8")
+			return nil, fieldErr(name, "invalid_utf8", "must be valid UTF-8")
 		case utf8.RuneCountInString(t) > MaxTagRunes:
-			return nil, fieldErr(field, "too_long", "is over %d characters", MaxTagRunes)
+			return nil, fieldErr(name, "too_long", "is over %d characters", MaxTagRunes)
 		case strings.ContainsFunc(t, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != ' ' && r != '-' }):
-			return nil, fieldErr(field, "invalid_character", "%q: use letters, digits, spaces and hyphens only", t)
+			return nil, fieldErr(name, "invalid_character", "%q: use letters, digits, spaces and hyphens only", t)
 		case slices.Contains(out, t):
-			return nil, fieldErr(field, "duplicate_tag", "%q is listed twice", t)
+			return nil, fieldErr(name, "duplicate_tag", "%q is listed twice", t)
 		}
 		out = append(out, t)
 	}
@@ -283,22 +265,4 @@ func normaliseTags(tags []string) ([]string, error) {
 }
 
 // ValidID accepts the canonical lowercase text form of a UUID.
-func ValidID(id string) bool {
-	if len(id) != 36 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-				return false
-			}
-		}
-	}
-	return true
-}
+func ValidID(id string) bool { return field.LowerUUID(id) }

@@ -1,64 +1,25 @@
 package article
 
-import (
-	"encoding/json"
-	"fmt"
-)
+import "github.com/multimedia-portal/multimedia/domain/internal/eventcodec"
 
-// decoders maps each stable type name to its decoder; the names are written
+// codec maps each stable type name to its event type; the names are written
 // out, never derived from Go type names.
-var decoders = map[string]func([]byte) (Event, error){
-	ArticlePublishedType: decodeAs[ArticlePublished],
-	ArticleUpdatedType:   decodeAs[ArticleUpdated],
-	ArticleWithdrawnType: decodeAs[ArticleWithdrawn],
-	SlugClaimedType:      decodeAs[SlugClaimed],
-}
-
-func decodeAs[T Event](data []byte) (Event, error) {
-	var e T
-	if err := json.Unmarshal(data, &e); err != nil {
-		return nil, err
-	}
-	return e, nil
-}
+var codec = eventcodec.New(eventcodec.Wrapping(ErrUnknownEventType),
+	eventcodec.Type[ArticlePublished](ArticlePublishedType),
+	eventcodec.Type[ArticleUpdated](ArticleUpdatedType),
+	eventcodec.Type[ArticleWithdrawn](ArticleWithdrawnType),
+	eventcodec.Type[SlugClaimed](SlugClaimedType),
+)
 
 // Decode turns a stored payload back into its event value. An unregistered
 // type yields an error matching ErrUnknownEventType.
 func Decode(eventType string, data []byte) (Event, error) {
-	decode, ok := decoders[eventType]
-	if !ok {
-		return nil, fmt.Errorf("%w: %q", ErrUnknownEventType, eventType)
-	}
-	e, err := decode(data)
-	if err != nil {
-		return nil, fmt.Errorf("decode %s: %w", eventType, err)
-	}
-	return e, nil
+	return codec.Decode(eventType, data)
 }
 
 // Encode returns the stable type name and JSON payload of one of this
-// package's events (values or pointers).
+// package's events (values or pointers). A nil event or another package's
+// event yields an error matching ErrUnknownEventType.
 func Encode(e Event) (eventType string, data []byte, err error) {
-	switch v := e.(type) {
-	case *ArticlePublished:
-		e = *v
-	case *ArticleUpdated:
-		e = *v
-	case *ArticleWithdrawn:
-		e = *v
-	case *SlugClaimed:
-		e = *v
-	}
-	if e == nil {
-		return "", nil, fmt.Errorf("%w: nil event", ErrUnknownEventType)
-	}
-	eventType = e.EventType()
-	if _, ok := decoders[eventType]; !ok {
-		return "", nil, fmt.Errorf("%w: %q", ErrUnknownEventType, eventType)
-	}
-	data, err = json.Marshal(e)
-	if err != nil {
-		return "", nil, fmt.Errorf("encode %s: %w", eventType, err)
-	}
-	return eventType, data, nil
+	return codec.Encode(e)
 }

@@ -4,7 +4,9 @@
 // every slug unique.
 //
 // The package decides; it never does I/O. It may import the standard
-// library only, and time is passed in by the caller. Decision methods never
+// library and the shared domain helpers domain/internal/eventcodec (the
+// event codec) and domain/internal/field (title, text and id checks) only,
+// and time is passed in by the caller. Decision methods never
 // mutate the aggregate: they return events that the caller appends to
 // "article-<id>" (expected version Article.Version) or, for a slug, to
 // "slug-<slug>" with expected version "no stream".

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/multimedia-portal/multimedia/domain/internal/field"
 )
 
 // Limits of what an editor may publish. They keep events and pages small and
@@ -227,28 +227,10 @@ func (v *Video) Formats() []Format { return slices.Clone(v.formats) }
 // Version is the number of events applied: the stream's expected version.
 func (v *Video) Version() int { return v.version }
 
-func checkTitle(t string) error {
-	switch {
-	case t == "":
-		return fieldErr("title", "empty", "must not be empty")
-	case !utf8.ValidString(t):
-		return fieldErr("title", "invalid_utf8", "must be valid UTF-8")
-	case utf8.RuneCountInString(t) > MaxTitleRunes:
-		return fieldErr("title", "too_long", "is over %d characters", MaxTitleRunes)
-	case strings.ContainsFunc(t, unicode.IsControl):
-		return fieldErr("title", "control_character", "must not contain control characters or line breaks")
-	}
-	return nil
-}
+func checkTitle(t string) error { return field.Title(fieldErr, "title", t, MaxTitleRunes) }
 
 func checkDescription(d string) error {
-	switch {
-	case !utf8.ValidString(d):
-		return fieldErr("description", "invalid_utf8", "must be valid UTF-8")
-	case utf8.RuneCountInString(d) > MaxDescriptionRunes:
-		return fieldErr("description", "too_long", "is over %d characters", MaxDescriptionRunes)
-	}
-	return nil
+	return field.Text(fieldErr, "description", d, MaxDescriptionRunes)
 }
 
 func checkDuration(d int) error {
@@ -309,25 +291,7 @@ func ValidFormatName(s string) bool {
 }
 
 // ValidID accepts the canonical text form of a UUID, as ids are written.
-func ValidID(id string) bool {
-	if len(id) != 36 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-				return false
-			}
-		}
-	}
-	return true
-}
+func ValidID(id string) bool { return field.LowerUUID(id) }
 
 func fieldIndex(list string, i int, field string) string {
 	return list + "[" + strconv.Itoa(i) + "]." + field

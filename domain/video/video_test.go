@@ -183,4 +183,14 @@ func TestDecodeUnknownType(t *testing.T) {
 	if _, err := video.Decode("VideoExploded.v1", []byte(`{}`)); !errors.Is(err, video.ErrUnknownEventType) {
 		t.Fatal(err)
 	}
+	if _, _, err := video.Encode(foreignEvent{}); !errors.Is(err, video.ErrUnknownEventType) {
+		t.Fatalf("Encode(foreign) = %v", err)
+	}
+	if _, _, err := video.Encode((*video.VideoWithdrawn)(nil)); !errors.Is(err, video.ErrUnknownEventType) {
+		t.Fatalf("Encode(nil pointer) = %v", err)
+	}
 }
+
+type foreignEvent struct{}
+
+func (foreignEvent) EventType() string { return "Foreign.v1" }
