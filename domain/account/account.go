@@ -23,12 +23,21 @@ type Account struct {
 	codes      map[Purpose]*codeState
 	issues     map[Purpose][]time.Time // issue times of the last RateWindow
 	wrongTries []time.Time             // wrong code attempts of the last RateWindow
+	// refusals holds when each kind of refusal that changes nothing (no
+	// code, expired, voided, over the hourly limit) was last recorded.
+	refusals map[refusal]time.Time
 
 	failedLogins    int // consecutive, reset by a success or a reset
 	lastFailedLogin time.Time
 	sessions        map[string]struct{}
 
 	version int
+}
+
+// refusal is a kind of code refusal that changes no state.
+type refusal struct {
+	purpose Purpose
+	reason  RejectionReason
 }
 
 // codeState is the active code of one purpose.
@@ -51,6 +60,7 @@ func FromHistory(policy Policy, history []Event) *Account {
 		policy:   policy,
 		codes:    map[Purpose]*codeState{},
 		issues:   map[Purpose][]time.Time{},
+		refusals: map[refusal]time.Time{},
 		sessions: map[string]struct{}{},
 	}
 	for _, e := range history {
@@ -76,6 +86,9 @@ func (a *Account) Apply(e Event) {
 		a.codes[e.Purpose] = &codeState{hash: e.CodeHash, issuedAt: e.IssuedAt, expiresAt: e.ExpiresAt}
 		a.issues[e.Purpose] = append(pruneBefore(a.issues[e.Purpose], e.IssuedAt.Add(-RateWindow)), e.IssuedAt)
 	case VerificationCodeRejected:
+		if e.Reason != RejectedWrong {
+			a.refusals[refusal{e.Purpose, e.Reason}] = e.At
+		}
 		if e.Reason == RejectedWrong {
 			if c := a.codes[e.Purpose]; c != nil {
 				c.wrongTries++

@@ -69,7 +69,9 @@ func (a *Account) issue(accountID string, purpose Purpose, codeHash string, now 
 // It returns events to append AND an error; append the events even when the
 // error is not nil:
 //   - right code: [AccountVerified], nil
-//   - refused code: [VerificationCodeRejected], one of ErrWrongCode,
+//   - refused code: [VerificationCodeRejected] (for a refusal that changes
+//     nothing, such as an expired or voided code, only the first of its
+//     kind in a RateWindow; later ones return no event), one of ErrWrongCode,
 //     ErrCodeExpired, ErrNoActiveCode (all errors.Is ErrInvalidCode, HTTP
 //     400), ErrCodeVoided or ErrTooManyAttempts (errors.Is
 //     ErrTooManyAttempts, HTTP 429)
@@ -116,6 +118,13 @@ type rejection struct {
 // an active code, the per-code limit, expiry, then the MAC.
 func (a *Account) checkCode(h *CodeHasher, purpose Purpose, code Code, now time.Time) *rejection {
 	reject := func(reason RejectionReason, err error) *rejection {
+		// A refusal that changes nothing is recorded once a RateWindow per
+		// kind: enough for the audit trail, and anonymous callers repeating
+		// it cannot grow the stream. Wrong codes are counted, so each is
+		// recorded (at most MaxWrongTriesPerHour an hour).
+		if last, ok := a.refusals[refusal{purpose, reason}]; ok && reason != RejectedWrong && now.Sub(last) < RateWindow {
+			return &rejection{err: err}
+		}
 		return &rejection{
 			events: []Event{VerificationCodeRejected{AccountID: a.id, Purpose: purpose, Reason: reason, At: now}},
 			err:    err,

@@ -2,6 +2,7 @@ package account
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 )
@@ -363,5 +364,34 @@ func TestCountWrongTry(t *testing.T) {
 	_, err = given(history...).ConfirmPasswordReset(testHasher, code("123456"), "$argon2id$new", at(time.Minute))
 	if !errors.Is(err, ErrTooManyAttempts) {
 		t.Errorf("right reset code after %d counted tries: %v, want ErrTooManyAttempts", DefaultPolicy().MaxWrongTriesPerHour, err)
+	}
+}
+
+// TestRepeatedRefusalsAreRecordedOncePerHour: wrong codes are each
+// recorded (they count), but a refusal that changes nothing is recorded
+// once a RateWindow per kind, so repeating it cannot grow the stream.
+func TestRepeatedRefusalsAreRecordedOncePerHour(t *testing.T) {
+	history := []Event{registered(), issued(verifyEmail, "123456", t0)}
+	var recorded []RejectionReason
+	try := func(when time.Time) {
+		events, err := given(history...).Verify(testHasher, code("000000"), when)
+		if err == nil {
+			t.Fatal("a wrong code was accepted")
+		}
+		for _, e := range events {
+			recorded = append(recorded, e.(VerificationCodeRejected).Reason)
+		}
+		history = append(history, events...)
+	}
+	for i := range 20 {
+		try(at(time.Duration(i) * time.Second))
+	}
+	want := []RejectionReason{RejectedWrong, RejectedWrong, RejectedWrong, RejectedWrong, RejectedWrong, RejectedVoided}
+	if !slices.Equal(recorded, want) {
+		t.Errorf("recorded %v over 20 tries, want %v", recorded, want)
+	}
+	try(at(time.Hour + time.Minute))
+	if got := recorded[len(recorded)-1]; len(recorded) != len(want)+1 || got != RejectedVoided {
+		t.Errorf("an hour later: recorded %v, want one more (%s)", recorded, RejectedVoided)
 	}
 }
