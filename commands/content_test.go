@@ -5,12 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/multimedia-portal/multimedia/audit"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/domain/article"
@@ -18,29 +22,50 @@ import (
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/eventstore/postgres"
 	"github.com/multimedia-portal/multimedia/platform/pgtest"
+	"github.com/multimedia-portal/multimedia/projections"
+	"github.com/multimedia-portal/multimedia/projections/catalog"
+	"github.com/multimedia-portal/multimedia/projections/content"
 )
 
 var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
-func newContent(t *testing.T, fastCommits ...bool) (*commands.Content, *postgres.Store) {
+func newContent(t *testing.T) (*commands.Content, eventstore.Store) {
+	e := newContentEnv(t, false)
+	return e.content, e.store
+}
+
+// contentEnv is the content commands on a store of their own.
+type contentEnv struct {
+	content *commands.Content
+	store   eventstore.Store
+	pool    *pgxpool.Pool
+}
+
+// newContentEnv opens a fresh database. With production set, the store is
+// wrapped in the audit chain as `serve` wires it, and commits do not wait
+// for the WAL flush: such tests are about concurrency and counts, not
+// durability, and this 2-core machine otherwise spends minutes in fsync.
+func newContentEnv(t *testing.T, production bool) *contentEnv {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	url := pgtest.NewDatabase(t)
-	if len(fastCommits) > 0 && fastCommits[0] {
-		// Commits do not wait for the WAL flush: the test is about
-		// concurrency and counts, not durability, and this 2-core machine
-		// otherwise spends minutes in fsync.
+	if production {
 		url += "&options=-c%20synchronous_commit%3Doff"
 	}
-	store := postgres.New(ctx, pgtest.Connect(t, url, true), postgres.Options{})
-	t.Cleanup(store.Close)
+	pool := pgtest.Connect(t, url, true)
+	pg := postgres.New(ctx, pool, postgres.Options{})
+	t.Cleanup(pg.Close)
+	var store eventstore.Store = pg
+	if production {
+		store = audit.NewChainedStore(pg)
+	}
 	c, err := commands.NewContent(commands.ContentConfig{Store: store, DownloadBaseURL: "https://media.example.org/v",
 		Now: func() time.Time { return t0 }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, store
+	return &contentEnv{content: c, store: store, pool: pool}
 }
 
 // newAccount writes a registered (and, if verified, verified) account's
@@ -154,14 +179,19 @@ func countDownloads(t *testing.T, store eventstore.Store, videoID string) int {
 }
 
 // TestConcurrentDownloads: 50 clients, each its own account, download 2,000
-// times each at once; the log holds exactly 100,000 downloads of the video.
+// times each at once through the download command, on the audit-chained
+// store as `serve` wires it, while the projectors run; the log holds
+// exactly 100,000 downloads of the video, and so do the video's count and
+// the statistics.
 func TestConcurrentDownloads(t *testing.T) {
 	clients, each := 50, 2000
 	if testing.Short() {
 		clients, each = 10, 100
 	}
 	ctx := context.Background()
-	c, store := newContent(t, true)
+	env := newContentEnv(t, true)
+	c, store := env.content, env.store
+	waiter := runProjections(t, env)
 	videoID := publishVideo(t, c)
 	accounts := make([]string, clients)
 	for i := range accounts {
@@ -203,6 +233,59 @@ func TestConcurrentDownloads(t *testing.T) {
 			t.Fatalf("account %s: %d events (%v), want %d", id, len(recs), err, each+2)
 		}
 	}
+
+	head, err := store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := waiter.WaitFor(wctx, head, "videos", "download_stats"); err != nil {
+		t.Fatal(err)
+	}
+	reader := content.NewReader(env.pool)
+	v, err := reader.Video(ctx, videoID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := v.Downloads, int64(total); got != want {
+		t.Errorf("video's download count = %d, want %d", got, want)
+	}
+	day := t0.Truncate(24 * time.Hour)
+	s, err := reader.DownloadSeries(ctx, content.SeriesQuery{From: day, To: day, Interval: content.Day, VideoID: videoID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.Total, int64(total); got != want {
+		t.Errorf("statistics total = %d, want %d", got, want)
+	}
+	if len(s.Points) != 1 || s.Points[0].Accounts != int64(clients) {
+		t.Errorf("statistics points %+v, want one day with %d accounts", s.Points, clients)
+	}
+}
+
+// runProjections runs every read model's projector on env's store until
+// the test ends and returns a Waiter on them.
+func runProjections(t *testing.T, env *contentEnv) *projections.Waiter {
+	t.Helper()
+	quiet := slog.New(slog.DiscardHandler)
+	rt, err := projections.NewRuntime(projections.Config{Store: env.store, Pool: env.pool, Logger: quiet,
+		Projections: catalog.Default(), Registerer: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rt.Run(ctx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("projections runtime: %v", err)
+		}
+	})
+	w := projections.NewWaiter(ctx, env.pool, quiet)
+	t.Cleanup(w.Close)
+	return w
 }
 
 func TestPublishArticleSlugs(t *testing.T) {
