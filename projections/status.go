@@ -11,10 +11,10 @@ import (
 	"github.com/multimedia-portal/multimedia/eventstore"
 )
 
-// LagCap bounds the events Statuses counts behind a checkpoint, and a lag
-// of LagCap means "at least". A store with eventstore.Counter (Postgres)
-// counts in the database up to CountedLagCap; another store's lag is read,
-// up to ReadLagCap events.
+// The caps bound the events Statuses counts behind a checkpoint; a lag at
+// the cap means "at least". A store with eventstore.Counter (Postgres)
+// counts in the database, up to CountedLagCap; another store's lag is
+// read, up to ReadLagCap events.
 const (
 	CountedLagCap = 1_000_000
 	ReadLagCap    = 10_000
