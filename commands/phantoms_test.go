@@ -208,3 +208,50 @@ func TestMixedAttemptsAnswerAlike(t *testing.T) {
 		})
 	}
 }
+
+// status is what HTTP shows of a code refusal: every refused code answers
+// the same 400 (codeError), too many tries the same 429.
+func status(err error) string {
+	switch {
+	case err == nil:
+		return "200"
+	case errors.Is(err, account.ErrTooManyAttempts):
+		return "429"
+	case errors.Is(err, account.ErrInvalidCode):
+		return "400"
+	}
+	return err.Error()
+}
+
+// TestAnOldUnverifiedAccountAnswersLikeTheRest: an account whose code
+// expired long ago turns 400 into 429 at the same try as an unknown
+// address and a verified account.
+func TestAnOldUnverifiedAccountAnswersLikeTheRest(t *testing.T) {
+	e := newAccounts(t)
+	ctx := context.Background()
+	const pw = "Scenario-Pass-42!"
+	e.register(t, "stale@example.com", pw)
+	vcode := e.register(t, "done@example.com", pw)
+	if _, err := e.accounts.VerifyEmail(ctx, commands.VerifyEmail{Email: "done@example.com", Code: vcode}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.advance(2 * time.Hour) // every code has expired
+	run := func(addr string) []string {
+		var got []string
+		for range 12 {
+			_, err := e.accounts.VerifyEmail(ctx, commands.VerifyEmail{Email: addr, Code: "000000"})
+			got = append(got, status(err))
+		}
+		return got
+	}
+	want := run("stale@example.com")
+	t.Logf("answers: %q", want)
+	if want[0] != "400" || want[11] != "429" {
+		t.Fatalf("the stale account answers %q, want 400s turning into 429s", want)
+	}
+	for _, addr := range []string{"done@example.com", "nobody-stale@example.com"} {
+		if got := run(addr); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s answers %q, want %q", addr, got, want)
+		}
+	}
+}

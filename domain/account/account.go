@@ -86,10 +86,10 @@ func (a *Account) Apply(e Event) {
 		a.codes[e.Purpose] = &codeState{hash: e.CodeHash, issuedAt: e.IssuedAt, expiresAt: e.ExpiresAt}
 		a.issues[e.Purpose] = append(pruneBefore(a.issues[e.Purpose], e.IssuedAt.Add(-RateWindow)), e.IssuedAt)
 	case VerificationCodeRejected:
-		if e.Reason != RejectedWrong {
+		if !e.Reason.Counts() {
 			a.refusals[refusal{e.Purpose, e.Reason}] = e.At
 		}
-		if e.Reason == RejectedWrong {
+		if e.Reason.Counts() {
 			if c := a.codes[e.Purpose]; c != nil {
 				c.wrongTries++
 			}

@@ -40,7 +40,10 @@ func (p Purpose) Valid() bool { return p == PurposeVerifyEmail || p == PurposeRe
 // RejectionReason is why a code attempt was refused (VerificationCodeRejected).
 type RejectionReason string
 
-// Rejection reasons. Only RejectedWrong counts towards the attempt limits.
+// Rejection reasons. RejectedWrong and RejectedExpired count towards the
+// attempt limits (Counts): a try on an expired code is a wrong try too, so
+// an account whose code expired long ago answers like any other (400s
+// turning into 429s) and does not stand out from an unknown address.
 const (
 	RejectedWrong           RejectionReason = "wrong"
 	RejectedExpired         RejectionReason = "expired"
@@ -48,6 +51,9 @@ const (
 	RejectedNoCode          RejectionReason = "no_code"
 	RejectedTooManyAttempts RejectionReason = "too_many_attempts"
 )
+
+// Counts reports whether a refusal counts towards the attempt limits.
+func (r RejectionReason) Counts() bool { return r == RejectedWrong || r == RejectedExpired }
 
 // Code is a six-digit verification code. It is a secret: fmt, slog and JSON
 // print "[redacted]"; only Reveal gives the digits, for the mail body.

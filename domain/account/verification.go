@@ -120,9 +120,10 @@ func (a *Account) checkCode(h *CodeHasher, purpose Purpose, code Code, now time.
 	reject := func(reason RejectionReason, err error) *rejection {
 		// A refusal that changes nothing is recorded once a RateWindow per
 		// kind: enough for the audit trail, and anonymous callers repeating
-		// it cannot grow the stream. Wrong codes are counted, so each is
-		// recorded (at most MaxWrongTriesPerHour an hour).
-		if last, ok := a.refusals[refusal{purpose, reason}]; ok && reason != RejectedWrong && now.Sub(last) < RateWindow {
+		// it cannot grow the stream. Wrong and expired-code tries are
+		// counted, so each is recorded (at most MaxWrongTriesPerHour an
+		// hour).
+		if last, ok := a.refusals[refusal{purpose, reason}]; ok && !reason.Counts() && now.Sub(last) < RateWindow {
 			return &rejection{err: err}
 		}
 		return &rejection{

@@ -395,3 +395,20 @@ func TestRepeatedRefusalsAreRecordedOncePerHour(t *testing.T) {
 		t.Errorf("an hour later: recorded %v, want one more (%s)", recorded, RejectedVoided)
 	}
 }
+
+// TestTriesOnAnExpiredCodeCount: five tries on an expired code void it, as
+// five wrong ones do on a live code.
+func TestTriesOnAnExpiredCodeCount(t *testing.T) {
+	history := []Event{registered(), issued(verifyEmail, "123456", t0)}
+	late := at(31 * time.Minute)
+	for i := range 5 {
+		events, err := given(history...).Verify(testHasher, code("123456"), late)
+		if !errors.Is(err, ErrCodeExpired) {
+			t.Fatalf("try %d on the expired code: %v, want ErrCodeExpired", i+1, err)
+		}
+		history = append(history, events...)
+	}
+	if _, err := given(history...).Verify(testHasher, code("123456"), late); !errors.Is(err, ErrCodeVoided) {
+		t.Errorf("sixth try on the expired code: %v, want ErrCodeVoided", err)
+	}
+}
