@@ -3,6 +3,8 @@ package account
 import (
 	"encoding/hex"
 	"time"
+
+	"github.com/multimedia-portal/multimedia/domain/internal/field"
 )
 
 // Account is the aggregate of one person's account. Its state is only ever
@@ -166,26 +168,8 @@ func (a *Account) Register(accountID string, email Email, passwordHash string, n
 	}, nil
 }
 
-// validAccountID accepts the canonical text form of a UUID.
-func validAccountID(id string) bool {
-	if len(id) != 36 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
+// validAccountID accepts the canonical text form of a UUID, in either case.
+func validAccountID(id string) bool { return field.UUID(id) }
 
 func validCodeHash(h string) bool {
 	b, err := hex.DecodeString(h)

@@ -4,10 +4,11 @@
 // rules for codes, logins, the newsletter and downloads, and the domain errors
 // those rules produce.
 //
-// The package decides; it never does I/O. It may import the standard library
-// and domain/internal/eventcodec (the event codec shared with the other
-// domain packages) only. Time is always passed in by the caller (no time.Now), randomness comes
-// from crypto/rand only where a secret is created (NewCode), and password
+// The package decides; it never does I/O. It may import the standard library,
+// domain/internal/eventcodec (the event codec shared with the other domain
+// packages) and domain/internal/field (the UUID check) only. Time is always
+// passed in by the caller (no time.Now), randomness comes from crypto/rand
+// only where a secret is created (NewCode), and password
 // hashing lives outside (auth/password): the aggregate is given hashes and
 // booleans, never plaintext secrets to store.
 //

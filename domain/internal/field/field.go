@@ -44,7 +44,12 @@ func Text(errorf Errorf, field, s string, maxRunes int) error {
 // LowerUUID reports whether id is the canonical lowercase text form of a
 // UUID, such as "0192f0c1-7a3e-7c4d-8a9b-1c2d3e4f5a6b". Uppercase hex is
 // refused, so that one id has one spelling.
-func LowerUUID(id string) bool {
+func LowerUUID(id string) bool { return uuidText(id, false) }
+
+// UUID reports whether id is the text form of a UUID in either case.
+func UUID(id string) bool { return uuidText(id, true) }
+
+func uuidText(id string, upperToo bool) bool {
 	if len(id) != 36 {
 		return false
 	}
@@ -56,7 +61,7 @@ func LowerUUID(id string) bool {
 				return false
 			}
 		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || upperToo && 'A' <= c && c <= 'F') {
 				return false
 			}
 		}

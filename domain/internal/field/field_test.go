@@ -90,3 +90,21 @@ func TestLowerUUID(t *testing.T) {
 		}
 	}
 }
+
+// TestUUID: either case is a UUID; the shape rules are LowerUUID's.
+func TestUUID(t *testing.T) {
+	for _, c := range []struct {
+		id   string
+		want bool
+	}{
+		{"0192f0c1-7a3e-7c4d-8a9b-1c2d3e4f5a6b", true},
+		{"0192F0C1-7A3E-7C4D-8A9B-1C2D3E4F5A6B", true},
+		{"0192f0c1-7a3e-7c4d-8a9b-1c2d3e4f5a6", false},
+		{"0192f0c17a3e-7c4d-8a9b-1c2d3e4f5a6b0", false},
+		{"0192f0c1-7a3e-7c4d-8a9b-1c2d3e4f5a6g", false},
+	} {
+		if got := field.UUID(c.id); got != c.want {
+			t.Errorf("UUID(%q) = %v, want %v", c.id, got, c.want)
+		}
+	}
+}
