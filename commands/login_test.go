@@ -19,14 +19,7 @@ func TestKnownDeviceIsNotKeptOut(t *testing.T) {
 	const addr = "keeper@example.com"
 	const pw = "Guarded-Pass-42!"
 	e.register(t, addr, pw)
-	first, err := e.accounts.Login(ctx, commands.Login{Email: addr, Password: pw})
-	if err != nil {
-		t.Fatal(err)
-	}
-	device := first.DeviceToken
-	if device == "" {
-		t.Fatal("a first login from a device got no device token")
-	}
+	device := e.firstLogin(t, addr, pw)
 	login := func(password, deviceToken string) (commands.LoginResult, error) {
 		return e.accounts.Login(ctx, commands.Login{Email: addr, Password: password, DeviceToken: deviceToken})
 	}
@@ -68,17 +61,8 @@ func TestResetForgetsKnownDevices(t *testing.T) {
 	const addr = "resetdevice@example.com"
 	const pw = "Before-Reset-42!"
 	e.register(t, addr, pw)
-	first, err := e.accounts.Login(ctx, commands.Login{Email: addr, Password: pw})
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := e.mailer.count()
-	if _, _, err := e.accounts.RequestPasswordReset(ctx, commands.RequestPasswordReset{Email: addr}); err != nil {
-		t.Fatal(err)
-	}
-	e.mailer.mu.Lock()
-	code := sixDigits.FindString(e.mailer.sent[before].Text)
-	e.mailer.mu.Unlock()
+	device := e.firstLogin(t, addr, pw)
+	code := e.resetCode(t, addr)
 	const newPw = "After-Reset-42!"
 	if _, err := e.accounts.ConfirmPasswordReset(ctx, commands.ConfirmPasswordReset{Email: addr, Code: code, NewPassword: newPw}); err != nil {
 		t.Fatal(err)
@@ -89,7 +73,7 @@ func TestResetForgetsKnownDevices(t *testing.T) {
 			t.Fatalf("wrong password: %v", err)
 		}
 	}
-	if _, err := e.accounts.Login(ctx, commands.Login{Email: addr, Password: newPw, DeviceToken: first.DeviceToken}); !errors.Is(err, account.ErrLoginDelayed) {
+	if _, err := e.accounts.Login(ctx, commands.Login{Email: addr, Password: newPw, DeviceToken: device}); !errors.Is(err, account.ErrLoginDelayed) {
 		t.Errorf("a device known before the reset skipped the delay: %v", err)
 	}
 }

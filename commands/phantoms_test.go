@@ -32,20 +32,51 @@ var sixDigits = regexp.MustCompile(`\b\d{6}\b`)
 // register registers addr and returns the verification code mailed to it.
 func (e *accountsEnv) register(t *testing.T, addr, pw string) string {
 	t.Helper()
+	return e.mailedCode(t, func() error {
+		_, err := e.accounts.Register(context.Background(), commands.Register{Email: addr, Password: pw})
+		return err
+	})
+}
+
+// resetCode asks for a password reset of addr and returns the mailed code.
+func (e *accountsEnv) resetCode(t *testing.T, addr string) string {
+	t.Helper()
+	return e.mailedCode(t, func() error {
+		_, _, err := e.accounts.RequestPasswordReset(context.Background(), commands.RequestPasswordReset{Email: addr})
+		return err
+	})
+}
+
+// mailedCode runs do, which must mail exactly one code, and returns it.
+func (e *accountsEnv) mailedCode(t *testing.T, do func() error) string {
+	t.Helper()
 	before := e.mailer.count()
-	if _, err := e.accounts.Register(context.Background(), commands.Register{Email: addr, Password: pw}); err != nil {
+	if err := do(); err != nil {
 		t.Fatal(err)
 	}
 	e.mailer.mu.Lock()
 	defer e.mailer.mu.Unlock()
 	if len(e.mailer.sent) != before+1 {
-		t.Fatalf("registration sent %d mails, want 1", len(e.mailer.sent)-before)
+		t.Fatalf("%d mails sent, want 1", len(e.mailer.sent)-before)
 	}
 	code := sixDigits.FindString(e.mailer.sent[before].Text)
 	if code == "" {
-		t.Fatal("no code in the verification mail")
+		t.Fatal("no code in the mail")
 	}
 	return code
+}
+
+// firstLogin logs in to addr from a new device and returns its token.
+func (e *accountsEnv) firstLogin(t *testing.T, addr, pw string) string {
+	t.Helper()
+	res, err := e.accounts.Login(context.Background(), commands.Login{Email: addr, Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.DeviceToken == "" {
+		t.Fatal("a first login from a device got no device token")
+	}
+	return res.DeviceToken
 }
 
 // wrongCode differs from code.
