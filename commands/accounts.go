@@ -19,6 +19,8 @@ type AccountsConfig struct {
 	// path, so response times do not reveal whether an address exists.
 	Mailer   mail.Mailer
 	Sessions SessionStore
+	// Phantoms keeps the stand-in accounts of unknown addresses.
+	Phantoms PhantomStore
 	// Policy holds the domain's limits; zero means account.DefaultPolicy().
 	Policy account.Policy
 	// SessionTTL is how long a login lasts (default 30 days).
@@ -46,6 +48,9 @@ func (c AccountsConfig) Validate() error {
 	}
 	if c.Sessions == nil {
 		problems = append(problems, errors.New("accounts: Sessions is nil"))
+	}
+	if c.Phantoms == nil {
+		problems = append(problems, errors.New("accounts: Phantoms is nil"))
 	}
 	if c.Policy != (account.Policy{}) {
 		if err := c.Policy.Validate(); err != nil {
@@ -94,7 +99,7 @@ func NewAccounts(cfg AccountsConfig) (*Accounts, error) {
 		store: cfg.Store, passwords: cfg.Passwords, codes: cfg.Codes, mailer: cfg.Mailer,
 		sessions: cfg.Sessions, policy: cfg.Policy, sessionTTL: cfg.SessionTTL,
 		maxRetries: cfg.MaxRetries, now: cfg.Now,
-		phantoms: newPhantomAccounts(cfg.Policy, cfg.Codes), notices: newNoticeLimit(),
+		phantoms: newPhantomAccounts(cfg.Phantoms, cfg.Policy, cfg.Codes), notices: newNoticeLimit(),
 	}, nil
 }
 

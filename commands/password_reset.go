@@ -46,7 +46,7 @@ func (h *Accounts) ConfirmPasswordReset(ctx context.Context, cmd ConfirmPassword
 		return Result{}, err
 	}
 	if a == nil {
-		err := h.phantoms.decide(email, h.now(), func(p *account.Account) ([]account.Event, error) {
+		err := h.phantoms.decide(ctx, email, h.now(), func(p *account.Account) ([]account.Event, error) {
 			return p.ConfirmPasswordReset(h.codes, code, newHash, h.now())
 		})
 		if err == nil { // a one-in-a-million guess of a code nobody was sent
@@ -62,7 +62,7 @@ func (h *Accounts) ConfirmPasswordReset(ctx context.Context, cmd ConfirmPassword
 	if errors.Is(err, account.ErrWrongCode) && a.Verified() {
 		// A verified account answers verify on its phantom; the phantom
 		// counts this wrong try too, so both see the same hourly count.
-		if perr := h.phantoms.decide(email, h.now(), func(p *account.Account) ([]account.Event, error) {
+		if perr := h.phantoms.decide(ctx, email, h.now(), func(p *account.Account) ([]account.Event, error) {
 			return p.CountWrongTry(account.PurposeResetPassword, h.now())
 		}); perr != nil {
 			return Result{}, perr

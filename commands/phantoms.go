@@ -1,10 +1,9 @@
 package commands
 
 import (
-	"container/list"
+	"context"
 	"crypto/sha256"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -12,92 +11,89 @@ import (
 	"github.com/multimedia-portal/multimedia/domain/account"
 )
 
-// maxPhantoms bounds the phantom accounts kept in memory (a few hundred
-// bytes each); the least recently used is forgotten first.
-const maxPhantoms = 10_000
-
-// phantomPasswordHash is the password hash of every phantom. It is no valid
-// encoding, so no password can ever match it; logins into a phantom fail
-// before it is looked at anyway.
-const phantomPasswordHash = "phantom:no-password-matches"
-
 // phantomAccounts stands in for the accounts an answer must not reveal: an
 // address with no account, and, on verify, a verified account. Each is an
-// in-memory account.Account, registered and unverified, whose codes nobody
-// knows; the commands run the same domain rules on it as on a real
-// account and apply the events in memory instead of appending them. So
-// wrong codes count, codes are voided after five tries, logins are delayed
-// after five failures and the error messages are the same, whether the
-// address has an account or not: a caller cannot probe for accounts
-// through 400s turning into 429s.
-//
-// Phantoms live in one process and are forgotten on restart or when
-// maxPhantoms newer ones push them out; a real account's counters are in
-// its stream. Both differences need many requests or a restart to observe.
+// account.Account, registered and unverified, whose codes nobody knows; the
+// commands run the same domain rules on it as on a real account and store
+// its events in a PhantomStore instead of the event store. So wrong codes
+// count, codes are voided after five tries, logins are delayed after five
+// failures and the error messages are the same, whether the address has an
+// account or not: a caller cannot probe for accounts through 400s turning
+// into 429s. The store is shared by every instance and survives restarts,
+// so spreading tries over instances or time does not help either.
 type phantomAccounts struct {
+	store  PhantomStore
 	policy account.Policy
 	codes  *account.CodeHasher
-
-	mu    sync.Mutex
-	lru   *list.List // of *phantom, most recently used first
-	byKey map[[sha256.Size]byte]*list.Element
 }
 
-type phantom struct {
-	key [sha256.Size]byte
-	a   *account.Account
+func newPhantomAccounts(store PhantomStore, policy account.Policy, codes *account.CodeHasher) *phantomAccounts {
+	return &phantomAccounts{store: store, policy: policy, codes: codes}
 }
 
-func newPhantomAccounts(policy account.Policy, codes *account.CodeHasher) *phantomAccounts {
-	return &phantomAccounts{policy: policy, codes: codes, lru: list.New(), byKey: map[[sha256.Size]byte]*list.Element{}}
-}
-
-// decide runs decide on the phantom of email (made on first use) under the
-// lock, applies the events it returns and returns its error.
-func (p *phantomAccounts) decide(email account.Email, now time.Time, decide func(a *account.Account) ([]account.Event, error)) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	a, err := p.get(email, now)
-	if err != nil {
-		return err
-	}
-	events, derr := decide(a)
-	for _, e := range events {
-		a.Apply(e)
-	}
-	return derr
-}
-
-// get returns the phantom of email, registering a new one (with a verify
-// code nobody knows) when there is none. The key is a SHA-256 of the
-// address, so the map does not hold the addresses themselves.
-func (p *phantomAccounts) get(email account.Email, now time.Time) (*account.Account, error) {
+// decide runs decide on the phantom of email (registered on first use,
+// with a verify code nobody knows) while the store holds its lock, stores
+// the events it returns and returns its error. The key is a SHA-256 of the
+// address, so the store does not hold the addresses themselves.
+func (p *phantomAccounts) decide(ctx context.Context, email account.Email, now time.Time, decide func(a *account.Account) ([]account.Event, error)) error {
 	key := sha256.Sum256([]byte(email.String()))
-	if el, ok := p.byKey[key]; ok {
-		p.lru.MoveToFront(el)
-		return el.Value.(*phantom).a, nil
-	}
+	return p.store.UpdatePhantom(ctx, key[:], func(stored []PhantomEvent) ([]PhantomEvent, error) {
+		history := make([]account.Event, 0, len(stored))
+		for _, s := range stored {
+			e, err := account.Decode(s.Type, s.Data)
+			if err != nil {
+				return nil, fmt.Errorf("phantom event %s: %w", s.Type, err)
+			}
+			history = append(history, e)
+		}
+		var fresh []account.Event
+		if len(history) == 0 {
+			var err error
+			if fresh, err = p.register(now); err != nil {
+				return nil, err
+			}
+			history = fresh
+		}
+		events, derr := decide(account.FromHistory(p.policy, history))
+		out := make([]PhantomEvent, 0, len(fresh)+len(events))
+		for _, e := range append(fresh, events...) {
+			typ, data, err := account.Encode(e)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, PhantomEvent{Type: typ, Data: data})
+		}
+		return out, derr
+	})
+}
+
+// phantomAddress is the address every phantom is registered with: the rules
+// never look at it, and the store keeps no address that somebody typed.
+const phantomAddress = "phantom@phantom.invalid"
+
+// register returns the events of a new phantom.
+func (p *phantomAccounts) register(now time.Time) ([]account.Event, error) {
 	id := uuid.NewString()
 	code, err := account.NewCode()
 	if err != nil {
 		return nil, err
 	}
-	a := account.FromHistory(p.policy, nil)
-	events, err := a.Register(id, email, phantomPasswordHash, false, p.codes.Hash(id, account.PurposeVerifyEmail, code), now)
+	email, err := account.NormaliseEmail(phantomAddress)
+	if err != nil {
+		return nil, fmt.Errorf("phantom address: %w", err)
+	}
+	events, err := account.FromHistory(p.policy, nil).Register(id, email, phantomPasswordHash, false,
+		p.codes.Hash(id, account.PurposeVerifyEmail, code), now)
 	if err != nil {
 		return nil, fmt.Errorf("register a phantom account: %w", err)
 	}
-	for _, e := range events {
-		a.Apply(e)
-	}
-	p.byKey[key] = p.lru.PushFront(&phantom{key: key, a: a})
-	for p.lru.Len() > maxPhantoms {
-		oldest := p.lru.Back()
-		p.lru.Remove(oldest)
-		delete(p.byKey, oldest.Value.(*phantom).key)
-	}
-	return a, nil
+	return events, nil
 }
+
+// phantomPasswordHash is the password hash of every phantom. It is no valid
+// encoding, so no password can ever match it; logins into a phantom fail
+// before it is looked at anyway.
+const phantomPasswordHash = "phantom:no-password-matches"
 
 // newCodeHash draws a code nobody will see and returns its hash, for a
 // phantom's code requests.

@@ -286,3 +286,24 @@ func TestAnOldUnverifiedAccountAnswersLikeTheRest(t *testing.T) {
 		}
 	}
 }
+
+// TestPhantomsAreSharedByInstances: tries on an unknown address spread over
+// two instances (and a restart, which a new instance is) answer as a real
+// account's tries do on one.
+func TestPhantomsAreSharedByInstances(t *testing.T) {
+	e := newAccounts(t)
+	ctx := context.Background()
+	e.register(t, "single@example.com", "Scenario-Pass-42!")
+	run := func(addr string, instances ...*commands.Accounts) []string {
+		var got []string
+		for i := range 8 {
+			_, err := instances[i%len(instances)].VerifyEmail(ctx, commands.VerifyEmail{Email: addr, Code: "000000"})
+			got = append(got, status(err))
+		}
+		return got
+	}
+	want := run("single@example.com", e.accounts)
+	if got := run("spread@example.com", e.accounts, e.instance(), e.instance()); !reflect.DeepEqual(got, want) {
+		t.Errorf("an unknown address over three instances answers %q, want %q", got, want)
+	}
+}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/multimedia-portal/multimedia/eventstore"
@@ -62,4 +63,22 @@ type Device struct {
 	TokenHash []byte
 	CreatedAt time.Time
 	ExpiresAt time.Time
+}
+
+// PhantomStore keeps the phantom accounts (see phantomAccounts) where every
+// instance sees them, across restarts (Postgres in package phantoms).
+type PhantomStore interface {
+	// UpdatePhantom locks the phantom under key, passes its stored events
+	// (oldest first; none for a new one) to decide and stores the events
+	// decide returns after them, in one transaction. It returns decide's
+	// error as is (the events are stored all the same), or an error
+	// wrapping ErrUnavailable when the store fails.
+	UpdatePhantom(ctx context.Context, key []byte, decide func(history []PhantomEvent) ([]PhantomEvent, error)) error
+}
+
+// PhantomEvent is one stored event of a phantom account: the account
+// domain's type name and JSON payload.
+type PhantomEvent struct {
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data"`
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/eventstore/postgres"
 	"github.com/multimedia-portal/multimedia/mail"
+	"github.com/multimedia-portal/multimedia/phantoms"
 	"github.com/multimedia-portal/multimedia/platform/pgtest"
 	"github.com/multimedia-portal/multimedia/sessions"
 )
@@ -64,6 +65,9 @@ type accountsEnv struct {
 	store    *postgres.Store
 	mailer   *recordingMailer
 	clock    *clock
+	// instance makes another Accounts on the same database and clock, as
+	// a second `serve` process would be.
+	instance func() *commands.Accounts
 }
 
 func newAccounts(t *testing.T) *accountsEnv {
@@ -82,11 +86,15 @@ func newAccounts(t *testing.T) *accountsEnv {
 		t.Fatal(err)
 	}
 	env := &accountsEnv{store: store, mailer: &recordingMailer{}, clock: &clock{now: t0}}
-	env.accounts, err = commands.NewAccounts(commands.AccountsConfig{Store: store, Passwords: hasher, Codes: codes,
-		Mailer: env.mailer, Sessions: sessions.New(pool), Now: env.clock.Now})
-	if err != nil {
-		t.Fatal(err)
+	env.instance = func() *commands.Accounts {
+		a, err := commands.NewAccounts(commands.AccountsConfig{Store: store, Passwords: hasher, Codes: codes,
+			Mailer: env.mailer, Sessions: sessions.New(pool), Phantoms: phantoms.New(pool), Now: env.clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
 	}
+	env.accounts = env.instance()
 	return env
 }
 

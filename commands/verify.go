@@ -36,7 +36,7 @@ func (h *Accounts) VerifyEmail(ctx context.Context, cmd VerifyEmail) (Result, er
 		return Result{}, err
 	}
 	if a == nil {
-		return Result{}, h.phantomVerify(email, code)
+		return Result{}, h.phantomVerify(ctx, email, code)
 	}
 	pos, err := h.update(ctx, a.ID(), cmd.Meta, func(a *account.Account, now time.Time) ([]account.Event, error) {
 		return a.Verify(h.codes, code, now)
@@ -44,7 +44,7 @@ func (h *Accounts) VerifyEmail(ctx context.Context, cmd VerifyEmail) (Result, er
 	if errors.Is(err, account.ErrAlreadyVerified) {
 		// Saying "already verified" would tell anyone that the address has
 		// an account; a verified account answers like an unknown address.
-		perr := h.phantomVerify(email, code)
+		perr := h.phantomVerify(ctx, email, code)
 		if errors.Is(perr, account.ErrWrongCode) {
 			// The hourly limit counts verify and reset tries together: the
 			// account's stream counts this one too, and a wrong reset code
@@ -63,8 +63,8 @@ func (h *Accounts) VerifyEmail(ctx context.Context, cmd VerifyEmail) (Result, er
 // phantomVerify answers a verification of an address without an account
 // (or of a verified one) as an unverified account answers a wrong code,
 // 400s turning into 429s after as many tries (see phantomAccounts).
-func (h *Accounts) phantomVerify(email account.Email, code account.Code) error {
-	err := h.phantoms.decide(email, h.now(), func(p *account.Account) ([]account.Event, error) {
+func (h *Accounts) phantomVerify(ctx context.Context, email account.Email, code account.Code) error {
+	err := h.phantoms.decide(ctx, email, h.now(), func(p *account.Account) ([]account.Event, error) {
 		return p.Verify(h.codes, code, h.now())
 	})
 	if err == nil { // a one-in-a-million guess of a code nobody was sent

@@ -21,6 +21,7 @@ import (
 	"github.com/multimedia-portal/multimedia/mail"
 	"github.com/multimedia-portal/multimedia/mail/mailpit"
 	"github.com/multimedia-portal/multimedia/mail/smtp"
+	"github.com/multimedia-portal/multimedia/phantoms"
 	"github.com/multimedia-portal/multimedia/platform/pgtest"
 	"github.com/multimedia-portal/multimedia/projections"
 	"github.com/multimedia-portal/multimedia/projections/content"
@@ -59,7 +60,8 @@ func newReadEnv(t testing.TB, opts ...func(*Config)) *readEnv {
 		t.Fatal(err)
 	}
 	accounts, err := commands.NewAccounts(commands.AccountsConfig{Store: store, Passwords: password.Hasher{}, Codes: codes,
-		Mailer: mail.NewOutbox(smtpMailer, mail.OutboxConfig{Logger: logger}), Sessions: sessions.New(pool)})
+		Mailer: mail.NewOutbox(smtpMailer, mail.OutboxConfig{Logger: logger}), Sessions: sessions.New(pool),
+		Phantoms: phantoms.New(pool)})
 	if err != nil {
 		t.Fatal(err)
 	}

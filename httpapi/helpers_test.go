@@ -25,6 +25,7 @@ import (
 	"github.com/multimedia-portal/multimedia/mail"
 	"github.com/multimedia-portal/multimedia/mail/mailpit"
 	"github.com/multimedia-portal/multimedia/mail/smtp"
+	"github.com/multimedia-portal/multimedia/phantoms"
 	"github.com/multimedia-portal/multimedia/platform/pgtest"
 	"github.com/multimedia-portal/multimedia/sessions"
 )
@@ -121,6 +122,7 @@ func newTestEnvOn(t *testing.T, openStore func(ctx context.Context, pool *pgxpoo
 	hasher := &countingHasher{}
 	accounts, err := commands.NewAccounts(commands.AccountsConfig{
 		Store: store, Passwords: hasher, Codes: codes, Mailer: outbox, Sessions: sessions.New(pool),
+		Phantoms: phantoms.New(pool),
 	})
 	if err != nil {
 		t.Fatal(err)

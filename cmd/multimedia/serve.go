@@ -19,6 +19,7 @@ import (
 	"github.com/multimedia-portal/multimedia/mail"
 	"github.com/multimedia-portal/multimedia/mail/smtp"
 	"github.com/multimedia-portal/multimedia/migrations"
+	"github.com/multimedia-portal/multimedia/phantoms"
 	"github.com/multimedia-portal/multimedia/projections"
 	"github.com/multimedia-portal/multimedia/projections/catalog"
 	contentreads "github.com/multimedia-portal/multimedia/projections/content"
@@ -70,14 +71,15 @@ func (m *Main) serve(ctx context.Context) error {
 	policy := account.DefaultPolicy()
 	policy.CodeTTL = cfg.CodeTTL
 	sessionStore := sessions.New(pool)
+	phantomStore := phantoms.New(pool)
 	accounts, err := commands.NewAccounts(commands.AccountsConfig{
 		Store: store, Passwords: password.Hasher{}, Codes: codes, Mailer: outbox,
-		Sessions: sessionStore, Policy: policy,
+		Sessions: sessionStore, Phantoms: phantomStore, Policy: policy,
 	})
 	if err != nil {
 		return err
 	}
-	go expireSessions(bgCtx, m, sessionStore)
+	go expireLoginState(bgCtx, m, sessionStore, phantomStore)
 	content, err := commands.NewContent(commands.ContentConfig{Store: store, DownloadBaseURL: cfg.DownloadBaseURL})
 	if err != nil {
 		return err
@@ -171,8 +173,9 @@ func (m *Main) serve(ctx context.Context) error {
 	return nil
 }
 
-// expireSessions deletes expired sessions every few minutes.
-func expireSessions(ctx context.Context, m *Main, store *sessions.Store) {
+// expireLoginState deletes expired sessions and devices, and idle phantom
+// accounts, every few minutes.
+func expireLoginState(ctx context.Context, m *Main, store *sessions.Store, phantomStore *phantoms.Store) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
 	for {
@@ -184,6 +187,11 @@ func expireSessions(ctx context.Context, m *Main, store *sessions.Store) {
 				m.Logger.Warn("expire sessions", "error", err)
 			} else if n > 0 {
 				m.Logger.Info("expired sessions deleted", "count", n)
+			}
+			if n, err := phantomStore.DeleteIdle(ctx); err != nil {
+				m.Logger.Warn("expire phantom accounts", "error", err)
+			} else if n > 0 {
+				m.Logger.Info("idle phantom accounts deleted", "count", n)
 			}
 		}
 	}

@@ -1,0 +1,10 @@
+// Package phantoms keeps in Postgres the phantom accounts of package
+// commands: the stand-in accounts that let an address without an account
+// (and verify on a verified one) answer exactly like a real account, limits
+// included. Kept here rather than in one process's memory, every instance
+// sees the same counters and a restart forgets nothing, so a caller cannot
+// tell real accounts apart by spreading tries over instances or time.
+//
+// It implements commands.PhantomStore. It may import commands (for the port
+// and its errors), pgx and the standard library.
+package phantoms
