@@ -16,7 +16,7 @@ var _ eventstore.Counter = (*Store)(nil)
 const countAfterSQL = `SELECT count(*), min(recorded_at) FROM (
   SELECT recorded_at FROM es_events
   WHERE (transaction_id, seq) > ($1::text::xid8, $2)
-    AND transaction_id < es_horizon()
+    AND transaction_id < GREATEST(es_horizon(), $4::text::xid8)
   ORDER BY transaction_id, seq
   LIMIT $3) behind`
 
@@ -34,7 +34,7 @@ func (s *Store) CountAfter(ctx context.Context, after eventstore.Position, limit
 		n     int64
 		first *time.Time
 	)
-	err := s.pool.QueryRow(ctx, countAfterSQL, strconv.FormatUint(after.Commit, 10), int64(after.Prepare), limit).Scan(&n, &first)
+	err := s.pool.QueryRow(ctx, countAfterSQL, strconv.FormatUint(after.Commit, 10), int64(after.Prepare), limit, s.horizonFloor()).Scan(&n, &first)
 	if err != nil {
 		return 0, time.Time{}, unavailable(ctx, "count events", err)
 	}

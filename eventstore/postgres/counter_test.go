@@ -106,3 +106,42 @@ func countAfterLimit(t *testing.T, store *postgres.Store, limit int64) (int64, t
 	t.Helper()
 	return eventuallyCount(t, store, eventstore.Start, limit, limit)
 }
+
+// TestReadsDoNotGoBackwards: once a Store has read events, a dip of
+// es_horizon() (simulated here by replacing it) does not hide them again
+// from that Store's ReadAll, Head and CountAfter; a Store that has read
+// nothing yet sees the dip.
+func TestReadsDoNotGoBackwards(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	store := postgres.New(ctx, pool, postgres.Options{})
+	defer store.Close()
+	for range 3 {
+		if _, err := store.Append(ctx, "dip-"+uuid.NewString(), eventstore.NoStream,
+			eventstore.EventData{ID: uuid.New(), Type: "Dip.v1", Data: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, err := store.ReadAll(ctx, eventstore.Start, 10)
+	if err != nil || len(before) != 3 {
+		t.Fatalf("ReadAll before the dip: %d events, %v", len(before), err)
+	}
+	if _, err := pool.Exec(ctx, `CREATE OR REPLACE FUNCTION es_horizon() RETURNS xid8 LANGUAGE sql STABLE AS $$ SELECT '1'::xid8 $$`); err != nil {
+		t.Fatal(err)
+	}
+	after, err := store.ReadAll(ctx, eventstore.Start, 10)
+	if err != nil || len(after) != 3 {
+		t.Errorf("ReadAll during the dip: %d events, %v; want 3", len(after), err)
+	}
+	if head, err := store.Head(ctx); err != nil || head != before[2].Position {
+		t.Errorf("Head during the dip = %s, %v; want %s", head, err, before[2].Position)
+	}
+	if n, _, err := store.CountAfter(ctx, eventstore.Start, 100); err != nil || n != 3 {
+		t.Errorf("CountAfter during the dip = %d, %v; want 3", n, err)
+	}
+	fresh := postgres.New(ctx, pool, postgres.Options{})
+	defer fresh.Close()
+	if got, err := fresh.ReadAll(ctx, eventstore.Start, 10); err != nil || len(got) != 0 {
+		t.Errorf("a Store that read nothing before sees %d events during the dip (%v): the dip is not simulated", len(got), err)
+	}
+}

@@ -7,7 +7,10 @@
 // (es_horizon(): pg_current_snapshot()'s running transactions minus those
 // pg_stat_activity shows in other databases), so an event that commits late
 // never appears behind a reader's position: subscriptions neither skip nor
-// reorder while many writers append. Appends are one call of the es_append
+// reorder while many writers append. es_horizon() may dip for a moment
+// when it cannot place another database's transaction; each Store keeps the
+// highest horizon its reads have proven (a floor), so what it has read
+// stays readable and its counts never go backwards. Appends are one call of the es_append
 // function: one round trip. Subscribers wake on LISTEN/NOTIFY (and in-process
 // appends wake them directly), with a slow fallback poll for the rare case
 // where the horizon moves without an append committing.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -49,7 +50,14 @@ func (o Options) withDefaults() Options {
 // Store implements eventstore.Store on Postgres. Create it with New and stop
 // its background work with Close; the pool stays the caller's.
 type Store struct {
-	pool   *pgxpool.Pool
+	pool *pgxpool.Pool
+	// floor is a transaction id below which every transaction has ended,
+	// learned from what reads returned (an event of transaction X was below
+	// the horizon, so every id up to X has ended). Reads use the greater of
+	// it and es_horizon(), which can dip for a moment when it cannot place
+	// another database's transaction: so what this Store has read once
+	// stays readable, and counts never go backwards.
+	floor  atomic.Uint64
 	opts   Options
 	wake   *broadcaster
 	notify chan struct{}
@@ -269,14 +277,28 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 }
 
 // readAllSQL reads only below the transaction-id horizon (es_horizon, see
-// migrations): every transaction of this database with a smaller id has
-// ended, so nothing can still appear before the rows returned. The text form of the id is aliased so that ORDER BY sorts the
-// xid8 column itself, not its text ("10024" < "9986").
+// migrations, or the Store's floor if higher): every transaction of this
+// database with a smaller id has ended, so nothing can still appear before
+// the rows returned. The text form of the id is aliased so that ORDER BY
+// sorts the xid8 column itself, not its text ("10024" < "9986").
 const readAllSQL = "SELECT " + selectColumns + ` FROM es_events
 WHERE (transaction_id, seq) > ($1::text::xid8, $2)
-  AND transaction_id < es_horizon()
+  AND transaction_id < GREATEST(es_horizon(), $4::text::xid8)
 ORDER BY transaction_id, seq
 LIMIT $3`
+
+// horizonFloor is the floor as a query argument.
+func (s *Store) horizonFloor() string { return strconv.FormatUint(s.floor.Load(), 10) }
+
+// raiseFloor records that transaction xid was below the horizon.
+func (s *Store) raiseFloor(xid uint64) {
+	for {
+		cur := s.floor.Load()
+		if xid+1 <= cur || s.floor.CompareAndSwap(cur, xid+1) {
+			return
+		}
+	}
+}
 
 // ReadAll implements eventstore.Store.
 func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
@@ -287,13 +309,16 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 		return nil, &eventstore.Error{Code: eventstore.ErrorCodeInvalidPosition,
 			Message: fmt.Sprintf("position %s is not a Postgres event store position", after)}
 	}
-	rows, err := s.pool.Query(ctx, readAllSQL, strconv.FormatUint(after.Commit, 10), int64(after.Prepare), limit)
+	rows, err := s.pool.Query(ctx, readAllSQL, strconv.FormatUint(after.Commit, 10), int64(after.Prepare), limit, s.horizonFloor())
 	if err != nil {
 		return nil, unavailable(ctx, "read all", err)
 	}
 	events, err := scanEvents(rows, limit)
 	if err != nil {
 		return nil, unavailable(ctx, "read all", err)
+	}
+	if len(events) > 0 {
+		s.raiseFloor(events[len(events)-1].Position.Commit)
 	}
 	return events, nil
 }
@@ -305,13 +330,17 @@ func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
 		seq int64
 	)
 	err := s.pool.QueryRow(ctx, `SELECT transaction_id::text AS tx_text, seq FROM es_events
-WHERE transaction_id < es_horizon()
-ORDER BY transaction_id DESC, seq DESC LIMIT 1`).Scan(&tx, &seq)
+WHERE transaction_id < GREATEST(es_horizon(), $1::text::xid8)
+ORDER BY transaction_id DESC, seq DESC LIMIT 1`, s.horizonFloor()).Scan(&tx, &seq)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return eventstore.Start, nil
 	}
 	if err != nil {
 		return eventstore.Position{}, unavailable(ctx, "read head", err)
 	}
-	return position(tx, seq)
+	head, err := position(tx, seq)
+	if err == nil {
+		s.raiseFloor(head.Commit)
+	}
+	return head, err
 }

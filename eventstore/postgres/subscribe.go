@@ -184,8 +184,8 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, opts e
 func (s *Store) heldBack(ctx context.Context, pos eventstore.Position) (bool, error) {
 	var held bool
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM es_events
-WHERE (transaction_id, seq) > ($1::text::xid8, $2) AND transaction_id >= es_horizon())`,
-		strconv.FormatUint(pos.Commit, 10), int64(pos.Prepare)).Scan(&held)
+WHERE (transaction_id, seq) > ($1::text::xid8, $2) AND transaction_id >= GREATEST(es_horizon(), $3::text::xid8))`,
+		strconv.FormatUint(pos.Commit, 10), int64(pos.Prepare), s.horizonFloor()).Scan(&held)
 	if err != nil {
 		return false, unavailable(ctx, "read the horizon", err)
 	}
