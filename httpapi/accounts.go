@@ -100,7 +100,10 @@ type loginRequest struct {
 	Email    string `json:"email" required:"true"`
 	Password string `json:"password" required:"true"`
 	// DeviceToken is what an earlier login from this device returned; it
-	// exempts the login from delays others' failed logins caused.
+	// exempts the login from delays others' failed logins caused. It is an
+	// addition to DESIGN.md's {email, password}: without it, anyone
+	// guessing could keep the owner waiting for as long as they kept
+	// guessing. Clients that ignore it work as before.
 	DeviceToken string `json:"device_token"`
 }
 
