@@ -73,8 +73,20 @@ type PhantomStore interface {
 	// decide returns after them, in one transaction. It returns decide's
 	// error as is (the events are stored all the same), or an error
 	// wrapping ErrUnavailable when the store fails.
+	//
+	// A long history is trimmed: the first PhantomHead events (the
+	// registration) and the latest PhantomTail are kept. The rules look
+	// back an hour and at 15 consecutive failed logins at most, far inside
+	// the tail; only a code asked for before the latest 500 events (a
+	// long run of tries without a new code) is forgotten.
 	UpdatePhantom(ctx context.Context, key []byte, decide func(history []PhantomEvent) ([]PhantomEvent, error)) error
 }
+
+// How much of a phantom's history PhantomStore keeps (see UpdatePhantom).
+const (
+	PhantomHead = 2
+	PhantomTail = 500
+)
 
 // PhantomEvent is one stored event of a phantom account: the account
 // domain's type name and JSON payload.

@@ -33,11 +33,16 @@ func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 func (s *Store) UpdatePhantom(ctx context.Context, key []byte, decide func(history []commands.PhantomEvent) ([]commands.PhantomEvent, error)) error {
 	var derr error
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO phantom_accounts (key) VALUES ($1) ON CONFLICT (key) DO NOTHING`, key); err != nil {
+		// Waiting behind other tries on the same address holds a pooled
+		// connection: give up rather than pile up.
+		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '5s'`); err != nil {
 			return err
 		}
+		// One statement creates or locks the row, so a concurrent
+		// DeleteIdle cannot slip in between.
 		var raw []byte
-		if err := tx.QueryRow(ctx, `SELECT history FROM phantom_accounts WHERE key = $1 FOR UPDATE`, key).Scan(&raw); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO phantom_accounts (key) VALUES ($1)
+ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key RETURNING history`, key).Scan(&raw); err != nil {
 			return err
 		}
 		var history []commands.PhantomEvent
@@ -49,11 +54,15 @@ func (s *Store) UpdatePhantom(ctx context.Context, key []byte, decide func(histo
 		if len(events) == 0 {
 			return nil
 		}
-		add, err := json.Marshal(events)
+		all := append(history, events...)
+		if len(all) > commands.PhantomHead+commands.PhantomTail {
+			all = append(all[:commands.PhantomHead:commands.PhantomHead], all[len(all)-commands.PhantomTail:]...)
+		}
+		js, err := json.Marshal(all)
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE phantom_accounts SET history = history || $2::jsonb, updated_at = now() WHERE key = $1`, key, add)
+		_, err = tx.Exec(ctx, `UPDATE phantom_accounts SET history = $2::jsonb, updated_at = now() WHERE key = $1`, key, js)
 		return err
 	})
 	if err != nil {

@@ -76,3 +76,47 @@ func TestUpdatePhantom(t *testing.T) {
 		t.Errorf("DeleteIdle after 31 days = %d, %v; want 1, nil", n, err)
 	}
 }
+
+// TestLongHistoryIsTrimmed: the registration (the first PhantomHead
+// events) and the latest PhantomTail events are kept.
+func TestLongHistoryIsTrimmed(t *testing.T) {
+	s := phantoms.New(pgtest.NewPool(t))
+	ctx := context.Background()
+	key := []byte("long")
+	ev := func(n int) commands.PhantomEvent {
+		return commands.PhantomEvent{Type: "T.v1", Data: json.RawMessage(`{"n":` + strconv.Itoa(n) + `}`)}
+	}
+	const batch = 25
+	total := (commands.PhantomHead + commands.PhantomTail + 50) / batch * batch
+	for i := 0; i < total; i += batch {
+		if err := s.UpdatePhantom(ctx, key, func([]commands.PhantomEvent) ([]commands.PhantomEvent, error) {
+			events := make([]commands.PhantomEvent, batch)
+			for j := range events {
+				events[j] = ev(i + j)
+			}
+			return events, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []commands.PhantomEvent
+	if err := s.UpdatePhantom(ctx, key, func(h []commands.PhantomEvent) ([]commands.PhantomEvent, error) {
+		got = h
+		return nil, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != commands.PhantomHead+commands.PhantomTail {
+		t.Fatalf("kept %d events, want %d", len(got), commands.PhantomHead+commands.PhantomTail)
+	}
+	n := func(e commands.PhantomEvent) int {
+		var d struct{ N int }
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			t.Fatal(err)
+		}
+		return d.N
+	}
+	if n(got[0]) != 0 || n(got[1]) != 1 || n(got[2]) != total-commands.PhantomTail || n(got[len(got)-1]) != total-1 {
+		t.Errorf("kept events %d, %d, %d … %d; want 0, 1, %d … %d", n(got[0]), n(got[1]), n(got[2]), n(got[len(got)-1]), total-commands.PhantomTail, total-1)
+	}
+}

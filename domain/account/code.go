@@ -40,12 +40,18 @@ func (p Purpose) Valid() bool { return p == PurposeVerifyEmail || p == PurposeRe
 // RejectionReason is why a code attempt was refused (VerificationCodeRejected).
 type RejectionReason string
 
-// Rejection reasons. RejectedWrong and RejectedExpired count towards the
+// Rejection reasons. RejectedWrong and RejectedExpiredTry count towards the
 // attempt limits (Counts): a try on an expired code is a wrong try too, so
 // an account whose code expired long ago answers like any other (400s
 // turning into 429s) and does not stand out from an unknown address.
 const (
-	RejectedWrong           RejectionReason = "wrong"
+	RejectedWrong RejectionReason = "wrong"
+	// RejectedExpiredTry is a try on an expired code, counted; it replaced
+	// RejectedExpired on 2026-11-28.
+	RejectedExpiredTry RejectionReason = "expired_try"
+	// RejectedExpired is a try on an expired code recorded before tries on
+	// expired codes counted; replayed, it still does not count, so stored
+	// streams fold to the state their decisions saw.
 	RejectedExpired         RejectionReason = "expired"
 	RejectedVoided          RejectionReason = "voided"
 	RejectedNoCode          RejectionReason = "no_code"
@@ -53,7 +59,7 @@ const (
 )
 
 // Counts reports whether a refusal counts towards the attempt limits.
-func (r RejectionReason) Counts() bool { return r == RejectedWrong || r == RejectedExpired }
+func (r RejectionReason) Counts() bool { return r == RejectedWrong || r == RejectedExpiredTry }
 
 // Code is a six-digit verification code. It is a secret: fmt, slog and JSON
 // print "[redacted]"; only Reveal gives the digits, for the mail body.
@@ -144,6 +150,20 @@ func (h *CodeHasher) Matches(accountID string, purpose Purpose, code Code, store
 		return false
 	}
 	return hmac.Equal(h.mac(accountID, purpose, code), stored)
+}
+
+// Tag returns a keyed hash (HMAC-SHA256 with the server secret) of s under
+// label, hex-encoded: a lookup key that does not reveal s to someone who
+// can only guess candidates for it and read the database.
+func (h *CodeHasher) Tag(label, s string) string {
+	m := hmac.New(sha256.New, h.key)
+	for _, part := range []string{"multimedia/tag/v1", label, s} {
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(part)))
+		m.Write(n[:])
+		m.Write([]byte(part))
+	}
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 func (h *CodeHasher) mac(accountID string, purpose Purpose, code Code) []byte {

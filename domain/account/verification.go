@@ -141,7 +141,7 @@ func (a *Account) checkCode(h *CodeHasher, purpose Purpose, code Code, now time.
 	case c.wrongTries >= a.policy.MaxWrongTriesPerCode:
 		return reject(RejectedVoided, ErrCodeVoided)
 	case !now.Before(c.expiresAt):
-		return reject(RejectedExpired, ErrCodeExpired)
+		return reject(RejectedExpiredTry, ErrCodeExpired)
 	case h == nil || !h.Matches(a.id, purpose, code, c.hash):
 		return reject(RejectedWrong, ErrWrongCode)
 	}

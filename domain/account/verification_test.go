@@ -38,7 +38,7 @@ func TestVerify(t *testing.T) {
 			name:  "rejected at 30:01",
 			given: []Event{reg, issued(verifyEmail, "123456", t0)},
 			code:  "123456", now: at(30*time.Minute + time.Second),
-			wantEvents: []Event{rejected(verifyEmail, RejectedExpired, at(30*time.Minute+time.Second))},
+			wantEvents: []Event{rejected(verifyEmail, RejectedExpiredTry, at(30*time.Minute+time.Second))},
 			wantErr:    ErrCodeExpired,
 		},
 		{
@@ -207,7 +207,7 @@ func TestConfirmPasswordReset(t *testing.T) {
 			name:  "rejected at 30:01",
 			given: []Event{reg, issued(resetPassword, "123456", t0)},
 			code:  "123456", now: at(30*time.Minute + time.Second),
-			wantEvents: []Event{rejected(resetPassword, RejectedExpired, at(30*time.Minute+time.Second))},
+			wantEvents: []Event{rejected(resetPassword, RejectedExpiredTry, at(30*time.Minute+time.Second))},
 			wantErr:    ErrCodeExpired,
 		},
 		{
@@ -410,5 +410,39 @@ func TestTriesOnAnExpiredCodeCount(t *testing.T) {
 	}
 	if _, err := given(history...).Verify(testHasher, code("123456"), late); !errors.Is(err, ErrCodeVoided) {
 		t.Errorf("sixth try on the expired code: %v, want ErrCodeVoided", err)
+	}
+}
+
+// TestOldExpiredRefusalsDoNotCount: "expired" refusals recorded before
+// tries on expired codes counted fold as they were decided: not counted.
+func TestOldExpiredRefusalsDoNotCount(t *testing.T) {
+	history := []Event{registered(), issued(verifyEmail, "123456", t0)}
+	for i := range 7 {
+		history = append(history, rejected(verifyEmail, RejectedExpired, at(31*time.Minute+time.Duration(i)*time.Second)))
+	}
+	_, err := given(history...).Verify(testHasher, code("123456"), at(32*time.Minute))
+	if !errors.Is(err, ErrCodeExpired) {
+		t.Errorf("after 7 old expired refusals: %v, want ErrCodeExpired (not voided)", err)
+	}
+}
+
+// TestTag: the tag is keyed, stable and tells labels and values apart.
+func TestTag(t *testing.T) {
+	other, err := NewCodeHasher([]byte("another-secret-of-at-least-32-bytes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := testHasher.Tag("phantom", "ada@example.com")
+	if a != testHasher.Tag("phantom", "ada@example.com") {
+		t.Error("the tag is not stable")
+	}
+	for name, b := range map[string]string{
+		"another value":  testHasher.Tag("phantom", "bob@example.com"),
+		"another label":  testHasher.Tag("other", "ada@example.com"),
+		"another secret": other.Tag("phantom", "ada@example.com"),
+	} {
+		if a == b {
+			t.Errorf("%s gives the same tag", name)
+		}
 	}
 }

@@ -1,8 +1,9 @@
 -- +goose Up
 -- The stand-in accounts of addresses that have no account (commands'
 -- phantom accounts): their events, so that every instance answers an
--- unknown address alike, across restarts. The key is a SHA-256 of the
--- normalised address; rows idle for 30 days are deleted.
+-- unknown address alike, across restarts. The key is an HMAC of the
+-- normalised address under the server secret; rows idle for 30 days are
+-- deleted, and a history keeps its first 2 and latest 500 events.
 CREATE TABLE phantom_accounts (
     key        bytea       PRIMARY KEY,
     history    jsonb       NOT NULL DEFAULT '[]',
