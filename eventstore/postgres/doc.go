@@ -10,7 +10,9 @@
 // reorder while many writers append. es_horizon() may dip for a moment
 // when it cannot place another database's transaction; each Store keeps the
 // highest horizon its reads have proven (a floor), so what it has read
-// stays readable and its counts never go backwards. Appends are one call of the es_append
+// stays readable and its counts never go backwards. The floor belongs to
+// the database the process started on: restart the process after restoring
+// the database from a backup. Appends are one call of the es_append
 // function: one round trip. Subscribers wake on LISTEN/NOTIFY (and in-process
 // appends wake them directly), with a slow fallback poll for the rare case
 // where the horizon moves without an append committing.
