@@ -38,33 +38,15 @@ func projTestBinary(t *testing.T) string {
 	return bin
 }
 
-// projTestInsert appends n accounts of six events each (four of them
-// handled by the accounts projection) with one INSERT per 5,000 accounts.
+// projTestInsert appends n more accounts of six events each (see
+// pgtest.InsertAccounts).
 func projTestInsert(t *testing.T, pool *pgxpool.Pool, n int) {
 	t.Helper()
-	const q = `INSERT INTO es_events (event_id, stream_id, version, type, data)
-SELECT gen_random_uuid(), 'account-' || a.id, e.v, e.type, e.data
-FROM (SELECT gen_random_uuid() AS id, g, '2026-01-01T00:00:00Z'::timestamptz + g * interval '1 second' AS at
-      FROM generate_series($1::int, $2::int) g) a
-CROSS JOIN LATERAL (VALUES
-  (0, 'AccountRegistered.v1', jsonb_build_object('account_id', a.id, 'email', 'u' || a.g || '@example.com',
-      'password_hash', '$argon2id$x', 'newsletter', a.g % 2 = 0, 'registered_at', a.at)),
-  (1, 'VerificationCodeIssued.v1', jsonb_build_object('account_id', a.id, 'purpose', 'verify_email', 'code_hash', 'h',
-      'issued_at', a.at, 'expires_at', a.at + interval '1 hour')),
-  (2, 'AccountVerified.v1', jsonb_build_object('account_id', a.id, 'at', a.at + interval '1 minute')),
-  (3, 'LoggedIn.v1', jsonb_build_object('account_id', a.id, 'session_id', 's', 'at', a.at + interval '2 minutes')),
-  (4, 'LoginFailed.v1', jsonb_build_object('account_id', a.id, 'at', a.at + interval '3 minutes')),
-  (5, 'NewsletterSubscribed.v1', jsonb_build_object('account_id', a.id, 'at', a.at + interval '4 minutes'))
-) AS e(v, type, data)
-ORDER BY a.g, e.v`
 	var start int
-	_ = pool.QueryRow(context.Background(), "SELECT count(*) FROM es_events").Scan(&start)
-	for from := start + 1; from <= start+n; from += 5000 {
-		to := min(from+4999, start+n)
-		if _, err := pool.Exec(context.Background(), q, from, to); err != nil {
-			t.Fatal(err)
-		}
+	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM es_events").Scan(&start); err != nil {
+		t.Fatal(err)
 	}
+	pgtest.InsertAccounts(t, pool, start+1, n)
 }
 
 type projTestProc struct {
