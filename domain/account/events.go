@@ -62,8 +62,9 @@ type VerificationCodeIssued struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-// VerificationCodeRejected records a refused code attempt; the wrong ones
-// count towards the per-code and per-hour limits.
+// VerificationCodeRejected records a refused code attempt; wrong codes and
+// tries on an expired code (RejectionReason.Counts) count towards the
+// per-code and per-hour limits.
 type VerificationCodeRejected struct {
 	AccountID string          `json:"account_id"`
 	Purpose   Purpose         `json:"purpose"`
