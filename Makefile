@@ -4,7 +4,7 @@
 #   make run     PostgreSQL + Mailpit + database $(DB_NAME), then `go run ./cmd/multimedia serve`
 #   make test    PostgreSQL + Mailpit + a throw-away database, then go test -race ./...
 #   make bench   same provisioning, benchmarks only
-#   make lint    gofmt -l check and go vet
+#   make lint    gofmt -l check, go vet, and the OpenAPI linters (Redocly, Spectral via npx)
 #   make build   bin/multimedia
 
 SHELL := /bin/bash
@@ -21,7 +21,11 @@ BENCH_FLAGS ?= -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -c
 
 export DB_NAME
 
-.PHONY: help run migrate test bench lint fmt vet build services postgres mailpit clean
+REDOCLY   ?= @redocly/cli@2.77.0
+SPECTRAL  ?= @stoplight/spectral-cli@6.16.3
+OPENAPI   ?= bin/openapi.yaml
+
+.PHONY: help run migrate test bench lint fmt vet openapi-lint build services postgres mailpit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-9s %s\n", $$1, $$2 }'
@@ -38,7 +42,7 @@ test: ## provision, fresh test database, go test -race ./... (TEST_DATABASE_URL,
 bench: ## provision, fresh test database, benchmarks only (BENCH=regexp BENCHTIME=1s)
 	scripts/with-test-env.sh $(GO) test $(BENCH_FLAGS) $(PKGS)
 
-lint: fmt vet ## gofmt -l check and go vet
+lint: fmt vet openapi-lint ## gofmt -l check, go vet, OpenAPI linters
 
 fmt: ## fail when a Go file is not gofmt-formatted
 	@files=$$(gofmt -l $$(find . -name '*.go' -not -path './.bin/*' -not -path './vendor/*' -not -path './.git/*')); \
@@ -47,6 +51,15 @@ fmt: ## fail when a Go file is not gofmt-formatted
 
 vet: ## go vet
 	$(GO) vet $(PKGS)
+
+$(OPENAPI): httpapi/openapi/*.yaml
+	@mkdir -p $(dir $@)
+	@# the fragments in byte order, each ending in a newline: what /openapi.yaml serves
+	LC_ALL=C awk 1 $$(LC_ALL=C ls httpapi/openapi/*.yaml) > $@
+
+openapi-lint: $(OPENAPI) ## lint the assembled OpenAPI document (npx: Redocly CLI, Spectral spectral:oas; 0 errors)
+	npx --yes $(REDOCLY) lint --config redocly.yaml $(OPENAPI)
+	npx --yes $(SPECTRAL) lint --ruleset .spectral.yaml --fail-severity error $(OPENAPI)
 
 build: ## build bin/multimedia
 	$(GO) build -o bin/multimedia ./cmd/multimedia

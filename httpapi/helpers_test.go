@@ -141,17 +141,21 @@ func newTestEnvOn(t *testing.T, openStore func(ctx context.Context, pool *pgxpoo
 func doRequest(t *testing.T, h http.Handler, method, path, token string, body any, headers ...string) *httptest.ResponseRecorder {
 	t.Helper()
 	var rd io.Reader
+	var raw []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
+		raw = []byte(b)
 		rd = strings.NewReader(b)
 	case []byte:
+		raw = b
 		rd = bytes.NewReader(b)
 	default:
 		js, err := json.Marshal(b)
 		if err != nil {
 			t.Fatal(err)
 		}
+		raw = js
 		rd = bytes.NewReader(js)
 	}
 	req := httptest.NewRequest(method, path, rd)
@@ -167,6 +171,7 @@ func doRequest(t *testing.T, h http.Handler, method, path, token string, body an
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
+	checkExchange(t, req, raw, rec)
 	return rec
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -178,12 +179,12 @@ func (s *Server) Router() *mux.Router { return s.router }
 func (s *Server) routes() {
 	r := s.router
 	r.Use(s.observe)
-	r.NotFoundHandler = s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such endpoint: " + r.URL.Path})
-	}))
-	r.MethodNotAllowedHandler = s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: r.Method + " is not allowed on " + r.URL.Path})
-	}))
+	// gorilla/mux reports a wrong method under a subrouter (/api) as "not
+	// found"; both handlers ask the router which methods the path has, so
+	// every known path answers a wrong method with 405 and Allow.
+	unrouted := s.observe(http.HandlerFunc(s.handleUnrouted))
+	r.NotFoundHandler = unrouted
+	r.MethodNotAllowedHandler = unrouted
 
 	r.HandleFunc("/healthz", s.handleHealthz).Methods(http.MethodGet)
 	r.HandleFunc("/readyz", s.handleReadyz).Methods(http.MethodGet)
@@ -207,6 +208,31 @@ func (s *Server) routes() {
 	s.auditRoutes(api)
 	s.contentRoutes(api)
 	s.readRoutes(r, api)
+}
+
+// routedMethods are the methods tried when a request matches no route.
+var routedMethods = []string{http.MethodDelete, http.MethodGet, http.MethodPatch, http.MethodPost, http.MethodPut}
+
+// handleUnrouted answers a request no route took: 405 with Allow when the
+// path exists under other methods, else 404; both with the error body.
+func (s *Server) handleUnrouted(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range routedMethods {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		var match mux.RouteMatch
+		if s.router.Match(probe, &match) && match.MatchErr == nil {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		s.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such endpoint: " + r.URL.Path})
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	s.writeError(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+		Message: r.Method + " is not allowed on " + r.URL.Path + "; use " + strings.Join(allow, " or "),
+		Details: map[string]any{"allow": allow}})
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, _ *http.Request) {
