@@ -90,7 +90,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		return eventstore.AppendResult{}, err
 	}
 	req := newAppendRequest(stream, expected, events)
-	res, written, err := s.appendFast(ctx, req)
+	res, written, err := s.commits.append(ctx, req)
 	if err != nil || !written {
 		return res, err
 	}

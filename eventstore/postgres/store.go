@@ -31,6 +31,14 @@ type Options struct {
 	// MaxAnyRetries bounds the internal retries of an append with expected
 	// version Any or StreamExists that lost a race for a version (default 16).
 	MaxAnyRetries int
+	// MaxConcurrentAppends is how many append statements run at once
+	// (default 2). An append that finds them all busy waits and then goes
+	// with the others that waited, in one statement and one commit (group
+	// commit, see groupcommit.go); 1 groups the most, more overlaps round
+	// trips.
+	MaxConcurrentAppends int
+	// MaxGroup caps the appends in one group commit (default 128).
+	MaxGroup int
 }
 
 func (o Options) withDefaults() Options {
@@ -42,6 +50,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxAnyRetries <= 0 {
 		o.MaxAnyRetries = 16
+	}
+	if o.MaxConcurrentAppends <= 0 {
+		o.MaxConcurrentAppends = 2
+	}
+	if o.MaxGroup <= 0 {
+		o.MaxGroup = 128
 	}
 	return o
 }
@@ -56,12 +70,13 @@ type Store struct {
 	// it and es_horizon(), which can dip for a moment when it cannot place
 	// another database's transaction: so what this Store has read once
 	// stays readable, and counts never go backwards.
-	floor  atomic.Uint64
-	opts   Options
-	wake   *broadcaster
-	notify chan struct{}
-	cancel context.CancelFunc
-	done   sync.WaitGroup
+	floor   atomic.Uint64
+	opts    Options
+	wake    *broadcaster
+	notify  chan struct{}
+	commits committer
+	cancel  context.CancelFunc
+	done    sync.WaitGroup
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -78,6 +93,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) *Store {
 		notify: make(chan struct{}, 1),
 		cancel: cancel,
 	}
+	s.commits.s = s
 	s.done.Add(2)
 	go func() { defer s.done.Done(); s.listen(ctx) }()
 	go func() { defer s.done.Done(); s.notifier(ctx) }()

@@ -1,0 +1,250 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/multimedia-portal/multimedia/eventstore"
+)
+
+// Group commit. A plain transaction per append pays a round trip, a
+// statement and a commit (a WAL flush) each; with many writers on two cores
+// that CPU is the limit. The committer lets appends to different streams
+// that arrive while others are in flight share one statement and one
+// commit, as EventStoreDB's single writer queue does:
+//
+//   - An append that finds a free slot (fewer than Options.MaxConcurrentAppends
+//     in flight) runs at once, alone, in its caller's goroutine and context:
+//     a lone append never waits for company.
+//   - Otherwise it queues. When a slot's statement ends, the slot takes the
+//     whole queue (up to Options.MaxGroup appends, at most one per stream;
+//     a second append to a stream waits for the next group) and appends it
+//     with one statement, appendGroupSQL, in one transaction.
+//   - Every append in a group gets its own answer: the statement checks each
+//     stream's expected version and inserts only the appends whose check
+//     holds; one that fails is answered by its own caller on the slow path
+//     (es_append: the idempotent re-append, the duplicate, or the wrong
+//     version with the stream's current one), never failing the others. When
+//     the statement itself fails (a unique violation from a race with another
+//     process, a duplicate id, a lost connection), nothing of the group was
+//     written and each caller appends again alone; an append whose group did
+//     commit unseen is answered as an idempotent re-append.
+//
+// The subscriptions' transaction-id horizon is not affected: a group is one
+// transaction like any other, its events in (transaction id, seq) order.
+
+// appendGroupSQL appends to several distinct streams: $1 streams, $2
+// expected versions; then per event $3 the append's index in $1 (1-based),
+// $4 the event's index in its append (1-based), $5 ids, $6 types, $7 data,
+// $8 metadata. Streams come sorted, so concurrent groups take the unique
+// index's locks in one order.
+var appendGroupSQL = `WITH a AS (
+  SELECT s.stream, s.ord, c.cur
+    FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS s(stream, expected, ord)
+   CROSS JOIN LATERAL (SELECT coalesce(max(e.version), -1) AS cur FROM es_events e WHERE e.stream_id = s.stream) c
+   WHERE ` + fmt.Sprintf(expectedCheck, "s.expected", "c.cur") + `
+)
+INSERT INTO es_events (event_id, stream_id, version, type, data, metadata)
+SELECT u.id, a.stream, a.cur + u.k, u.typ, u.dat, u.met
+  FROM unnest($3::int[], $4::int[], $5::uuid[], $6::text[], $7::jsonb[], $8::jsonb[]) WITH ORDINALITY AS u(ai, k, id, typ, dat, met, ord)
+  JOIN a ON a.ord = u.ai
+ ORDER BY u.ord
+RETURNING stream_id, version, transaction_id, seq`
+
+// outcome is what a group tells one of its appends.
+type outcome int
+
+const (
+	outcomeDone     outcome = iota + 1 // answered: res, written and err hold the answer
+	outcomeMismatch                    // the expected version did not hold: answer on the slow path
+	outcomeAlone                       // the group failed, nothing written: append again alone
+)
+
+// pending is one append waiting in or for a group.
+type pending struct {
+	ctx  context.Context
+	req  *appendRequest
+	done chan struct{} // closed once the fields below are set
+	out  outcome
+	res  eventstore.AppendResult
+	// written and err complete the answer of outcomeDone.
+	written bool
+	err     error
+}
+
+// committer forms the groups.
+type committer struct {
+	s        *Store
+	mu       sync.Mutex
+	queue    []*pending
+	inflight int
+}
+
+// append runs req alone or in a group and answers it.
+func (c *committer) append(ctx context.Context, req *appendRequest) (eventstore.AppendResult, bool, error) {
+	c.mu.Lock()
+	if c.inflight < c.s.opts.MaxConcurrentAppends {
+		c.inflight++
+		c.mu.Unlock()
+		res, written, err := c.s.appendFast(ctx, req)
+		c.release()
+		return res, written, err
+	}
+	p := &pending{ctx: ctx, req: req, done: make(chan struct{})}
+	c.queue = append(c.queue, p)
+	c.mu.Unlock()
+
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		c.mu.Lock()
+		i := slices.Index(c.queue, p)
+		if i >= 0 {
+			c.queue = slices.Delete(c.queue, i, i+1)
+		}
+		c.mu.Unlock()
+		if i >= 0 {
+			return eventstore.AppendResult{}, false, unavailable(ctx, fmt.Sprintf("append to %q: not sent", req.stream), ctx.Err())
+		}
+		// Its group is in flight: whether it commits is not known here.
+		return eventstore.AppendResult{}, false, unavailable(ctx, fmt.Sprintf("append to %q: outcome unknown", req.stream), ctx.Err())
+	}
+	switch p.out {
+	case outcomeDone:
+		return p.res, p.written, p.err
+	case outcomeMismatch:
+		return c.s.appendSlow(ctx, req)
+	}
+	res, _, err := c.s.appendFast(ctx, req)
+	// written is unknown after a failed group (it may have committed unseen
+	// and the re-append be idempotent): wake the subscribers either way.
+	return res, err == nil, err
+}
+
+// release ends a slot's statement: it hands the slot to the queued appends,
+// or frees it.
+func (c *committer) release() {
+	c.mu.Lock()
+	group := c.take()
+	if len(group) == 0 {
+		c.inflight--
+	}
+	c.mu.Unlock()
+	if len(group) > 0 {
+		go c.run(group)
+	}
+}
+
+// take removes the next group from the queue: in arrival order, at most one
+// append per stream and MaxGroup appends in all. Callers hold c.mu.
+func (c *committer) take() []*pending {
+	if len(c.queue) == 0 {
+		return nil
+	}
+	var group, rest []*pending
+	seen := make(map[string]bool, len(c.queue))
+	for _, p := range c.queue {
+		if len(group) < c.s.opts.MaxGroup && !seen[p.req.stream] {
+			seen[p.req.stream] = true
+			group = append(group, p)
+		} else {
+			rest = append(rest, p)
+		}
+	}
+	c.queue = rest
+	return group
+}
+
+// run appends a group with one statement, answers its appends and releases
+// the slot. The statement serves many callers, so no single caller's
+// cancellation may end it: it runs on the first caller's context without
+// its cancellation; callers that give up stop waiting for it.
+func (c *committer) run(group []*pending) {
+	defer c.release()
+	ctx := context.WithoutCancel(group[0].ctx)
+	if len(group) == 1 {
+		// Alone after all: the ordinary path, answered in full here.
+		p := group[0]
+		p.res, p.written, p.err = c.s.appendFast(ctx, p.req)
+		p.out = outcomeDone
+		close(p.done)
+		if p.written {
+			c.s.signal()
+		}
+		return
+	}
+	results, err := c.s.appendGroup(ctx, group)
+	written := false
+	for _, p := range group {
+		switch res, ok := results[p.req.stream]; {
+		case err != nil:
+			p.out = outcomeAlone
+		case ok:
+			p.out, p.res, p.written, written = outcomeDone, res, true, true
+		default:
+			p.out = outcomeMismatch
+		}
+		close(p.done)
+	}
+	if written {
+		c.s.signal()
+	}
+}
+
+// appendGroup runs appendGroupSQL for group and returns each appended
+// stream's result; a stream missing from the map failed its check.
+func (s *Store) appendGroup(ctx context.Context, group []*pending) (map[string]eventstore.AppendResult, error) {
+	slices.SortFunc(group, func(a, b *pending) int { return strings.Compare(a.req.stream, b.req.stream) })
+	var events int
+	for _, p := range group {
+		events += len(p.req.ids)
+	}
+	var (
+		streams = make([]string, len(group))
+		exp     = make([]int64, len(group))
+		ai      = make([]int32, 0, events)
+		k       = make([]int32, 0, events)
+		ids     = make([][16]byte, 0, events)
+		types   = make([]string, 0, events)
+		data    = make([]string, 0, events)
+		meta    = make([]string, 0, events)
+	)
+	for i, p := range group {
+		streams[i], exp[i] = p.req.stream, p.req.exp
+		for j := range p.req.ids {
+			ai = append(ai, int32(i+1))
+			k = append(k, int32(j+1))
+		}
+		ids = append(ids, p.req.ids...)
+		types = append(types, p.req.types...)
+		data = append(data, p.req.data...)
+		meta = append(meta, p.req.meta...)
+	}
+	rows, err := s.pool.Query(ctx, appendGroupSQL, streams, exp, ai, k, ids, types, data, meta)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	results := make(map[string]eventstore.AppendResult, len(group))
+	var (
+		stream  string
+		version int64
+		tx      uint64
+		seq     int64
+	)
+	for rows.Next() {
+		if err := rows.Scan(&stream, &version, &tx, &seq); err != nil {
+			return nil, err
+		}
+		if r, ok := results[stream]; !ok || uint64(version) > r.NextExpectedVersion {
+			results[stream] = eventstore.AppendResult{NextExpectedVersion: uint64(version), Position: eventstore.Position{Commit: tx, Prepare: uint64(seq)}}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
