@@ -9,7 +9,6 @@ import (
 
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
-	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/projections"
 )
 
@@ -93,7 +92,7 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, codeError(err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "verified", "account_id": res.AccountID, "position": res.Position})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "verified", "account_id": res.AccountID, "position": s.tokens.Seal(res.Position)})
 }
 
 type loginRequest struct {
@@ -124,7 +123,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	reply := map[string]any{
 		"token": res.Token, "token_type": "Bearer", "expires_at": res.ExpiresAt.UTC(),
-		"account_id": res.AccountID, "position": res.Position,
+		"account_id": res.AccountID, "position": s.tokens.Seal(res.Position),
 	}
 	if res.DeviceToken != "" {
 		reply["device_token"] = res.DeviceToken
@@ -138,7 +137,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, sess comma
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "logged_out", "position": res.Position})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "logged_out", "position": s.tokens.Seal(res.Position)})
 }
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, sess commands.Session) {
@@ -181,7 +180,7 @@ func (s *Server) handleNewsletter(w http.ResponseWriter, r *http.Request, sess c
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"subscribed": req.Subscribed, "position": res.Position})
+	writeJSON(w, http.StatusOK, map[string]any{"subscribed": req.Subscribed, "position": s.tokens.Seal(res.Position)})
 }
 
 type resetConfirmRequest struct {
@@ -213,7 +212,7 @@ func (s *Server) handleResetConfirm(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, codeError(err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "password_updated", "position": res.Position})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "password_updated", "position": s.tokens.Seal(res.Position)})
 }
 
 // codeError gives every refused code the same message, whatever the reason
@@ -286,15 +285,17 @@ func (s *Server) awaitLogin(ctx context.Context, sess commands.Session) {
 }
 
 // consistentWith waits, when the query asks for it, until the read models
-// have applied the given position; 400 for a bad position, 503 on timeout
+// have applied the position sealed in the consistency token; 400
+// invalid_position for a token this service did not issue, 503 on timeout
 // (not_consistent_yet) or when a read model is stopped at a dead-lettered
-// event (projection_stopped).
+// event (projection_stopped). Replies never name a raw position: the
+// operator's detail goes to the log.
 func (s *Server) consistentWith(r *http.Request, readModels ...string) error {
 	raw := r.URL.Query().Get("consistent_with")
 	if raw == "" {
 		return nil
 	}
-	pos, err := eventstore.ParsePosition(raw)
+	pos, err := s.tokens.Open(raw)
 	if err != nil {
 		return badRequest("invalid_position", "parameter \"consistent_with\": "+err.Error(), map[string]any{"parameter": "consistent_with"})
 	}
@@ -305,16 +306,17 @@ func (s *Server) consistentWith(r *http.Request, readModels ...string) error {
 	defer cancel()
 	err = s.cfg.Consistency.WaitFor(ctx, pos, readModels...)
 	if errors.Is(err, projections.ErrStopped) {
-		// Waiting longer will not help: an operator has to act. The error
+		// Waiting longer will not help: an operator has to act. The log
 		// names the stopped projection and where it is.
+		s.log.WarnContext(r.Context(), "consistent_with on a stopped read model", "position", pos.String(), "read_models", readModels, "error", err)
 		return &Error{Status: http.StatusServiceUnavailable, Code: "projection_stopped",
-			Message: "the read model cannot reach position " + pos.String() + " until an operator runs `multimedia projections skip` or `retry` on it: " + err.Error(),
-			Details: map[string]any{"position": pos.String(), "read_models": readModels}}
+			Message: "the read model (" + strings.Join(readModels, ", ") + ") is stopped at an event it cannot apply and will not reach this write until an operator runs `multimedia projections skip` or `retry` on it",
+			Details: map[string]any{"read_models": readModels}}
 	}
 	if err != nil {
 		return &Error{Status: http.StatusServiceUnavailable, Code: "not_consistent_yet",
-			Message:    "the read model has not reached position " + pos.String() + " in time: " + err.Error(),
-			Details:    map[string]any{"position": pos.String(), "read_models": readModels},
+			Message:    "the read model (" + strings.Join(readModels, ", ") + ") has not reached this write in time; retry shortly",
+			Details:    map[string]any{"read_models": readModels},
 			RetryAfter: time.Second}
 	}
 	return nil

@@ -143,7 +143,7 @@ func (s *Server) handlePublishVideo(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, contentError(err))
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"video_id": res.VideoID, "position": res.Position})
+	writeJSON(w, http.StatusCreated, map[string]any{"video_id": res.VideoID, "position": s.tokens.Seal(res.Position)})
 }
 
 type updateVideoRequest struct {
@@ -173,7 +173,7 @@ func (s *Server) handleUpdateVideo(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, contentError(err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"video_id": res.VideoID, "changed": !res.Position.IsZero(), "position": res.Position})
+	writeJSON(w, http.StatusOK, map[string]any{"video_id": res.VideoID, "changed": !res.Position.IsZero(), "position": s.tokens.Seal(res.Position)})
 }
 
 func (s *Server) handleWithdrawVideo(w http.ResponseWriter, r *http.Request) {
@@ -183,7 +183,7 @@ func (s *Server) handleWithdrawVideo(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, contentError(err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"video_id": res.VideoID, "status": "withdrawn", "position": res.Position})
+	writeJSON(w, http.StatusOK, map[string]any{"video_id": res.VideoID, "status": "withdrawn", "position": s.tokens.Seal(res.Position)})
 }
 
 type publishArticleRequest struct {
@@ -205,7 +205,7 @@ func (s *Server) handlePublishArticle(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, contentError(err))
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"article_id": res.ArticleID, "slug": res.Slug, "position": res.Position})
+	writeJSON(w, http.StatusCreated, map[string]any{"article_id": res.ArticleID, "slug": res.Slug, "position": s.tokens.Seal(res.Position)})
 }
 
 type updateArticleRequest struct {
@@ -228,7 +228,7 @@ func (s *Server) handleUpdateArticle(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, contentError(err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"article_id": res.ArticleID, "slug": res.Slug, "changed": !res.Position.IsZero(), "position": res.Position})
+	writeJSON(w, http.StatusOK, map[string]any{"article_id": res.ArticleID, "slug": res.Slug, "changed": !res.Position.IsZero(), "position": s.tokens.Seal(res.Position)})
 }
 
 func (s *Server) handleWithdrawArticle(w http.ResponseWriter, r *http.Request) {
@@ -238,7 +238,7 @@ func (s *Server) handleWithdrawArticle(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, contentError(err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"article_id": res.ArticleID, "slug": res.Slug, "status": "withdrawn", "position": res.Position})
+	writeJSON(w, http.StatusOK, map[string]any{"article_id": res.ArticleID, "slug": res.Slug, "status": "withdrawn", "position": s.tokens.Seal(res.Position)})
 }
 
 // contentError turns the content domain's validation errors into a 400

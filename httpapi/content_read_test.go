@@ -35,7 +35,7 @@ func TestArticlesAndVideosReadModels(t *testing.T) {
 	var slugs []string
 	next := ""
 	for page := 0; ; page++ {
-		rec := doRequest(t, h, http.MethodGet, "/api/articles?limit=2&consistent_with="+pos.String()+"&cursor="+url.QueryEscape(next), "", nil)
+		rec := doRequest(t, h, http.MethodGet, "/api/articles?limit=2&consistent_with="+h.tokens.Seal(pos)+"&cursor="+url.QueryEscape(next), "", nil)
 		wantStatus(t, rec, http.StatusOK)
 		body := decodeBody[articlesReply](t, rec)
 		for _, a := range body.Articles {
@@ -78,7 +78,7 @@ func TestArticlesAndVideosReadModels(t *testing.T) {
 	e.downloads(t, acct, v1, "mxf-broadcast", base)
 	e.append(t, "video-"+v1, newEvent(t, content.VideoUpdatedType, map[string]any{"video_id": v1, "title": "Exercise footage (full)", "updated_at": base.Add(time.Hour)}))
 	pos = e.append(t, "video-"+v2, newEvent(t, content.VideoWithdrawnType, map[string]any{"video_id": v2, "withdrawn_at": base.Add(2 * time.Hour)}))
-	rec = doRequest(t, h, http.MethodGet, "/api/videos/"+v1+"?consistent_with="+pos.String(), "", nil)
+	rec = doRequest(t, h, http.MethodGet, "/api/videos/"+v1+"?consistent_with="+h.tokens.Seal(pos), "", nil)
 	wantStatus(t, rec, http.StatusOK)
 	v := decodeBody[map[string]any](t, rec)
 	if v["video_id"] != v1 || v["title"] != "Exercise footage (full)" || v["downloads"] != float64(4) || v["duration_seconds"] != float64(754) {
@@ -189,7 +189,7 @@ func TestDownloadStatsSeriesJSONAndCSV(t *testing.T) {
 	e.downloads(t, a, v2, "mp4-720p", day(4))
 	e.downloads(t, b, v1, "mp4-720p", day(3), day(10))
 	pos := e.downloads(t, b, v2, "mxf-broadcast", day(31))
-	q := "&consistent_with=" + pos.String()
+	q := "&consistent_with=" + e.server.tokens.Seal(pos)
 
 	rec := doRequest(t, e.server, http.MethodGet, "/api/stats/downloads?from=2026-03-02&to=2026-03-05"+q, testAuditorToken, nil)
 	wantStatus(t, rec, http.StatusOK)

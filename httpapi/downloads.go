@@ -36,7 +36,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request, sess com
 		s.writeError(w, r, downloadError(err, videoID))
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"url": res.URL, "position": res.Position})
+	writeJSON(w, http.StatusCreated, map[string]any{"url": res.URL, "position": s.tokens.Seal(res.Position)})
 }
 
 // downloadError words the refusals of a download for the person asking.

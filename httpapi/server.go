@@ -99,6 +99,11 @@ type Config struct {
 	Audit              *audit.Service // serves the auditors' endpoints; nil: 503 to a valid auditor token
 	RateLimit          RateLimit
 	TrustedProxies     []netip.Prefix
+	// PositionTokens seals the positions of write replies and opens
+	// ?consistent_with= tokens; every instance of one deployment needs the
+	// same (NewPositionTokens from the server secret). Nil: a random key,
+	// good for this process only.
+	PositionTokens *PositionTokens
 	// Registry receives the HTTP metrics and is served at /metrics; nil
 	// means a new registry.
 	Registry *prometheus.Registry
@@ -132,6 +137,7 @@ type Server struct {
 	handler http.Handler
 	log     *slog.Logger
 	limiter *ipLimiter
+	tokens  *PositionTokens
 	metrics serverMetrics
 	now     func() time.Time
 }
@@ -153,7 +159,14 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ConsistencyTimeout == 0 {
 		cfg.ConsistencyTimeout = 2 * time.Second
 	}
-	s := &Server{cfg: cfg, router: mux.NewRouter(), log: cfg.Logger, now: cfg.Now}
+	if cfg.PositionTokens == nil {
+		t, err := newRandomPositionTokens()
+		if err != nil {
+			return nil, err
+		}
+		cfg.PositionTokens = t
+	}
+	s := &Server{cfg: cfg, router: mux.NewRouter(), log: cfg.Logger, now: cfg.Now, tokens: cfg.PositionTokens}
 	s.metrics.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "http_request_duration_seconds",
 		Help:    "HTTP request durations by route template and status.",

@@ -60,6 +60,10 @@ func (m *Main) serve(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("SECRET_KEY: %w", err)
 	}
+	positionTokens, err := httpapi.NewPositionTokens(key) // its own HKDF subkey of the secret
+	if err != nil {
+		return fmt.Errorf("SECRET_KEY: %w", err)
+	}
 	smtpMailer, err := smtp.New(smtp.Config{Addr: cfg.SMTPAddr, From: cfg.MailFrom})
 	if err != nil {
 		return err
@@ -123,6 +127,7 @@ func (m *Main) serve(ctx context.Context) error {
 		Audit:          audit.NewService(store),
 		RateLimit:      httpapi.RateLimit(cfg.rateLimit),
 		TrustedProxies: cfg.trustedProxies,
+		PositionTokens: positionTokens,
 		Registry:       registry,
 		Logger:         m.Logger,
 	})
