@@ -104,8 +104,9 @@ type Config struct {
 	// same (NewPositionTokens from the server secret). Nil: a random key,
 	// good for this process only.
 	PositionTokens *PositionTokens
-	// Registry receives the HTTP metrics and is served at /metrics; nil
-	// means a new registry.
+	// Registry receives the HTTP metrics and is served at /metrics by
+	// OperatorHandler (never on the public router); nil means a new
+	// registry.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
 	Now      func() time.Time
@@ -200,8 +201,7 @@ func (s *Server) routes() {
 	r.MethodNotAllowedHandler = unrouted
 
 	r.HandleFunc("/healthz", s.handleHealthz).Methods(http.MethodGet)
-	r.HandleFunc("/readyz", s.handleReadyz).Methods(http.MethodGet)
-	r.Handle("/metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+	r.HandleFunc("/readyz", s.handlePublicReadyz).Methods(http.MethodGet)
 	r.HandleFunc("/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
 		_, _ = w.Write(openapiYAML)
@@ -252,23 +252,69 @@ func (s *Server) handleHealthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// handleReadyz runs every check with a short deadline and reports each.
-func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	checks := map[string]string{}
-	status := http.StatusOK
-	for _, c := range s.cfg.Checks {
-		if err := c.Check(ctx); err != nil {
-			checks[c.Name] = err.Error()
-			status = http.StatusServiceUnavailable
-		} else {
-			checks[c.Name] = "ok"
+// OperatorHandler serves what only operators may see: /metrics
+// (Prometheus) and /readyz with each failing check's error. It belongs on
+// the operator listener (METRICS_ADDR, loopback by default), never on the
+// public port: metrics move with every append, so they would tell whether
+// an address has an account (issue 10), and driver errors name database
+// users, hosts and ports.
+func (s *Server) OperatorHandler() http.Handler {
+	r := mux.NewRouter()
+	r.Handle("/metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+	r.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		status, checks := s.runChecks(r)
+		detail := make(map[string]string, len(checks))
+		for name, err := range checks {
+			detail[name] = "ok"
+			if err != nil {
+				detail[name] = err.Error()
+			}
+		}
+		writeJSON(w, status, map[string]any{"status": readiness(status), "checks": detail})
+	}).Methods(http.MethodGet)
+	r.HandleFunc("/healthz", s.handleHealthz).Methods(http.MethodGet)
+	return r
+}
+
+// handlePublicReadyz says ready or not, and which check fails, with no
+// detail: the errors go to the log.
+func (s *Server) handlePublicReadyz(w http.ResponseWriter, r *http.Request) {
+	status, checks := s.runChecks(r)
+	if status == http.StatusOK {
+		writeJSON(w, status, map[string]string{"status": "ready"})
+		return
+	}
+	summary := make(map[string]string, len(checks))
+	for name, err := range checks {
+		summary[name] = "ok"
+		if err != nil {
+			summary[name] = "failing"
+			s.log.WarnContext(r.Context(), "readiness check failing", "check", name, "error", err)
 		}
 	}
-	overall := "ready"
-	if status != http.StatusOK {
-		overall = "not_ready"
+	writeJSON(w, status, map[string]any{"status": readiness(status), "checks": summary})
+}
+
+// runChecks runs every check with a short deadline; a nil error is a
+// passing check.
+func (s *Server) runChecks(r *http.Request) (int, map[string]error) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := make(map[string]error, len(s.cfg.Checks))
+	status := http.StatusOK
+	for _, c := range s.cfg.Checks {
+		err := c.Check(ctx)
+		checks[c.Name] = err
+		if err != nil {
+			status = http.StatusServiceUnavailable
+		}
 	}
-	writeJSON(w, status, map[string]any{"status": overall, "checks": checks})
+	return status, checks
+}
+
+func readiness(status int) string {
+	if status == http.StatusOK {
+		return "ready"
+	}
+	return "not_ready"
 }

@@ -18,9 +18,12 @@ import (
 // Config is everything the binary reads from its environment and flags. A
 // flag wins over the environment variable of the same meaning.
 type Config struct {
-	DatabaseURL        string
-	EventStore         string
-	HTTPAddr           string
+	DatabaseURL string
+	EventStore  string
+	HTTPAddr    string
+	// MetricsAddr is the operator listener (/metrics, detailed /readyz),
+	// or "off".
+	MetricsAddr        string
 	SMTPAddr           string
 	MailFrom           string
 	AdminToken         string
@@ -55,6 +58,7 @@ var envVar = map[string]string{
 	"database-url":        "DATABASE_URL",
 	"event-store":         "EVENT_STORE",
 	"http-addr":           "HTTP_ADDR",
+	"metrics-addr":        "METRICS_ADDR",
 	"smtp-addr":           "SMTP_ADDR",
 	"mail-from":           "MAIL_FROM",
 	"admin-token":         "ADMIN_TOKEN",
@@ -93,6 +97,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, stderr 
 	str(&c.DatabaseURL, "database-url", DefaultDatabaseURL, "Postgres URL for read models (and events, with EVENT_STORE=postgres)")
 	str(&c.EventStore, "event-store", "postgres", "event store: postgres, or an esdb:// URL")
 	str(&c.HTTPAddr, "http-addr", ":8080", "HTTP listen address")
+	str(&c.MetricsAddr, "metrics-addr", "127.0.0.1:9090", "operator listen address for /metrics and detailed /readyz, or off; keep it off the public network")
 	str(&c.SMTPAddr, "smtp-addr", "127.0.0.1:1025", "SMTP server host:port")
 	str(&c.MailFrom, "mail-from", "NATO Multimedia <no-reply@multimedia.localhost>", "sender of account emails")
 	str(&c.AdminToken, "admin-token", "", "bearer token of editors; unset: editor endpoints answer 403")
@@ -159,6 +164,13 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		bad("http-addr", "%q is not host:port (for example :8080)", c.HTTPAddr)
+	}
+	if c.MetricsAddr != "off" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("metrics-addr", "%q is neither off nor host:port (for example 127.0.0.1:9090)", c.MetricsAddr)
+		} else if c.MetricsAddr == c.HTTPAddr {
+			bad("metrics-addr", "must differ from HTTP_ADDR: operator data stays off the public port")
+		}
 	}
 	if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
 		bad("smtp-addr", "%q is not host:port (for example 127.0.0.1:1025)", c.SMTPAddr)

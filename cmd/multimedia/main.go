@@ -44,6 +44,9 @@ type Main struct {
 	// Listener, when set, is where serve listens instead of HTTP_ADDR; tests
 	// pass one on 127.0.0.1:0.
 	Listener net.Listener
+	// MetricsListener, when set, is where serve's operator endpoints listen
+	// instead of METRICS_ADDR (unless METRICS_ADDR is off).
+	MetricsListener net.Listener
 }
 
 // Run runs the subcommand name with its remaining arguments.

@@ -152,6 +152,11 @@ func (m *Main) serve(ctx context.Context) error {
 	served := make(chan error, 1)
 	go func() { served <- httpServer.Serve(ln) }()
 	m.Logger.Info("serving", "addr", "http://"+ln.Addr().String(), "event_store", cfg.EventStore, "smtp", cfg.SMTPAddr)
+	opsServer, err := m.serveOperator(server.OperatorHandler())
+	if err != nil {
+		_ = httpServer.Close()
+		return err
+	}
 
 	select {
 	case err := <-served:
@@ -163,6 +168,9 @@ func (m *Main) serve(ctx context.Context) error {
 	defer cancel()
 	if err := httpServer.Shutdown(shutdownCtx); err != nil {
 		m.Logger.Warn("in-flight requests cut off at shutdown", "error", err)
+	}
+	if opsServer != nil {
+		_ = opsServer.Shutdown(shutdownCtx)
 	}
 	stopBackground()
 	if err := <-projectorsDone; err != nil && !errors.Is(err, context.Canceled) {
@@ -176,6 +184,33 @@ func (m *Main) serve(ctx context.Context) error {
 	}
 	m.Logger.Info("stopped")
 	return nil
+}
+
+// serveOperator starts the operator listener (METRICS_ADDR, or
+// m.MetricsListener) with /metrics and the detailed /readyz; nil when
+// METRICS_ADDR is off. A failure to listen stops serve: an operator who
+// set an address expects it to answer.
+func (m *Main) serveOperator(h http.Handler) (*http.Server, error) {
+	if m.Config.MetricsAddr == "off" {
+		m.Logger.Info("operator listener off (METRICS_ADDR=off): no /metrics")
+		return nil, nil
+	}
+	ln := m.MetricsListener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", m.Config.MetricsAddr); err != nil {
+			return nil, fmt.Errorf("METRICS_ADDR %s: %w", m.Config.MetricsAddr, err)
+		}
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("operator listener stopped", "error", err)
+		}
+	}()
+	m.Logger.Info("operator endpoints", "addr", "http://"+ln.Addr().String(), "paths", "/metrics /readyz /healthz")
+	return srv, nil
 }
 
 // expireLoginState deletes expired sessions and devices, and idle phantom

@@ -26,6 +26,14 @@ import (
 // ends; stop ends it earlier and returns serve's error.
 func startServe(t *testing.T, env map[string]string) (base string, stop func() error) {
 	t.Helper()
+	base, _, stop = startServeOps(t, env)
+	return base, stop
+}
+
+// startServeOps is startServe that also returns the base URL of the
+// operator listener (METRICS_ADDR), on its own 127.0.0.1 port.
+func startServeOps(t *testing.T, env map[string]string) (base, ops string, stop func() error) {
+	t.Helper()
 	mailpit.Require(t)
 	vars := map[string]string{
 		"DATABASE_URL":        pgtest.NewDatabase(t),
@@ -47,11 +55,15 @@ func startServe(t *testing.T, env map[string]string) (base string, stop func() e
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &Main{Config: cfg, Stdout: io.Discard, Stderr: io.Discard, Logger: newLogger(cfg, io.Discard), Listener: ln}
+	opsLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Main{Config: cfg, Stdout: io.Discard, Stderr: io.Discard, Logger: newLogger(cfg, io.Discard), Listener: ln, MetricsListener: opsLn}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx, "serve", nil) }()
-	base = "http://" + ln.Addr().String()
+	base, ops = "http://"+ln.Addr().String(), "http://"+opsLn.Addr().String()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get(base + "/healthz")
@@ -80,7 +92,7 @@ func startServe(t *testing.T, env map[string]string) (base string, stop func() e
 		return result
 	}
 	t.Cleanup(func() { _ = stop() })
-	return base, stop
+	return base, ops, stop
 }
 
 func call(t *testing.T, method, url, token string, body any) (int, map[string]any) {
@@ -145,7 +157,7 @@ func TestServeEndToEndOnEventStoreDB(t *testing.T) {
 
 func serveEndToEnd(t *testing.T, env map[string]string) {
 	t.Helper()
-	base, stop := startServe(t, env)
+	base, ops, stop := startServeOps(t, env)
 	pit := mailpit.Require(t)
 	email := mailpit.UniqueAddress("serve", "example.com")
 	pw := "Tulip-Harbour-93"
@@ -190,8 +202,25 @@ func serveEndToEnd(t *testing.T, env map[string]string) {
 		t.Fatalf("bad consistent_with: %d %v", st, body)
 	}
 	st, body = call(t, "GET", base+"/readyz", "", nil)
-	if st != http.StatusOK {
-		t.Fatalf("readyz: %d %v", st, body)
+	if st != http.StatusOK || len(body) != 1 || body["status"] != "ready" {
+		t.Fatalf("public readyz: %d %v, want 200 {status: ready} only", st, body)
+	}
+	// Operator data is on the operator listener only.
+	if st, _ = call(t, "GET", base+"/metrics", "", nil); st != http.StatusNotFound {
+		t.Fatalf("public /metrics: %d, want 404", st)
+	}
+	st, body = call(t, "GET", ops+"/readyz", "", nil)
+	if checks, _ := body["checks"].(map[string]any); st != http.StatusOK || checks["database"] != "ok" {
+		t.Fatalf("operator readyz: %d %v", st, body)
+	}
+	resp, err := http.Get(ops + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(metrics, []byte("multimedia_projection_position")) {
+		t.Fatalf("operator /metrics: %d\n%.300s", resp.StatusCode, metrics)
 	}
 	if err := stop(); err != nil {
 		t.Fatalf("serve ended with %v after SIGTERM-like cancel", err)
@@ -219,20 +248,20 @@ func TestServeWithoutProjectorsAnswers503(t *testing.T) {
 	if st != http.StatusServiceUnavailable {
 		t.Fatalf("consistent read without projectors: %d %v, want 503", st, body)
 	}
-	if e, _ := body["error"].(map[string]any); e == nil || !strings.Contains(e["message"].(string), "has not reached position") {
+	if e, _ := body["error"].(map[string]any); e == nil || !strings.Contains(e["message"].(string), "has not reached this write") {
 		t.Fatalf("503 body does not say why: %v", body)
 	}
 }
 
 func TestBadConfigurationListsEveryProblem(t *testing.T) {
 	var stderr bytes.Buffer
-	env := map[string]string{"HTTP_ADDR": "nope", "RATE_LIMIT": "lots", "SECRET_KEY": "short", "PROJECTORS": "maybe", "CODE_TTL": "soon",
+	env := map[string]string{"HTTP_ADDR": "nope", "METRICS_ADDR": "9090", "RATE_LIMIT": "lots", "SECRET_KEY": "short", "PROJECTORS": "maybe", "CODE_TTL": "soon",
 		"DATABASE_URL": "mysql://root@localhost/db", "EVENT_STORE": "kafka://x", "TRUSTED_PROXIES": "10.0.0.0/33", "LOG_FORMAT": "xml"}
 	code := Run(context.Background(), []string{"serve"}, func(k string) string { return env[k] }, io.Discard, &stderr)
 	if code != 2 {
 		t.Fatalf("exit code %d, want 2", code)
 	}
-	for _, want := range []string{"HTTP_ADDR", "RATE_LIMIT", "SECRET_KEY", "PROJECTORS", "CODE_TTL", "DATABASE_URL", "EVENT_STORE", "TRUSTED_PROXIES", "LOG_FORMAT"} {
+	for _, want := range []string{"HTTP_ADDR", "METRICS_ADDR", "RATE_LIMIT", "SECRET_KEY", "PROJECTORS", "CODE_TTL", "DATABASE_URL", "EVENT_STORE", "TRUSTED_PROXIES", "LOG_FORMAT"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr does not name %s:\n%s", want, stderr.String())
 		}

@@ -1,0 +1,66 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestOperatorDataIsOffThePublicPort: /metrics moved with every append (so
+// it told real accounts from unknown ones) and /readyz gave the driver's
+// error (database user, host, port) to anyone. The public router now
+// answers 404 to /metrics and only ready or not, per check ok or failing,
+// to /readyz; the operator handler (METRICS_ADDR) serves both in full.
+func TestOperatorDataIsOffThePublicPort(t *testing.T) {
+	failing := true
+	driverErr := errors.New(`failed to connect to user=multimedia database=portal_prod: 10.20.30.40:5432 (db.internal): dial error`)
+	e := newTestEnv(t, func(c *Config) {
+		c.Checks = []Check{
+			{Name: "database", Check: func(context.Context) error {
+				if failing {
+					return driverErr
+				}
+				return nil
+			}},
+			{Name: "migrations", Check: func(context.Context) error { return nil }},
+		}
+	})
+	s := e.server
+
+	wantStatus(t, doRequest(t, s, http.MethodGet, "/metrics", "", nil), http.StatusNotFound)
+
+	rec := doRequest(t, s, http.MethodGet, "/readyz", "", nil)
+	wantStatus(t, rec, http.StatusServiceUnavailable)
+	if got, want := strings.TrimSpace(rec.Body.String()), `{"checks":{"database":"failing","migrations":"ok"},"status":"not_ready"}`; got != want {
+		t.Errorf("public /readyz: %s, want %s", got, want)
+	}
+	for _, leak := range []string{"multimedia", "portal_prod", "10.20.30.40", "5432", "db.internal", "dial"} {
+		if strings.Contains(rec.Body.String(), leak) {
+			t.Errorf("public /readyz gives away %q: %s", leak, rec.Body)
+		}
+	}
+	if !strings.Contains(e.logs.String(), "10.20.30.40:5432") {
+		t.Errorf("the cause is not logged:\n%s", e.logs)
+	}
+
+	ops := s.OperatorHandler()
+	rec = doRequest(t, ops, http.MethodGet, "/readyz", "", nil)
+	wantStatus(t, rec, http.StatusServiceUnavailable)
+	if !strings.Contains(rec.Body.String(), "10.20.30.40:5432") {
+		t.Errorf("operator /readyz has no detail: %s", rec.Body)
+	}
+	rec = doRequest(t, ops, http.MethodGet, "/metrics", "", nil)
+	wantStatus(t, rec, http.StatusOK)
+	if !strings.Contains(rec.Body.String(), "http_request_duration_seconds") {
+		t.Errorf("operator /metrics lacks the request histogram:\n%.400s", rec.Body)
+	}
+
+	failing = false
+	rec = doRequest(t, s, http.MethodGet, "/readyz", "", nil)
+	wantStatus(t, rec, http.StatusOK)
+	if got, want := strings.TrimSpace(rec.Body.String()), `{"status":"ready"}`; got != want {
+		t.Errorf("public /readyz when ready: %s, want %s", got, want)
+	}
+}
