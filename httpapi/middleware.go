@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,6 +19,7 @@ import (
 	"github.com/gorilla/mux"
 	"golang.org/x/time/rate"
 
+	"github.com/multimedia-portal/multimedia/auth/password"
 	"github.com/multimedia-portal/multimedia/commands"
 )
 
@@ -215,6 +219,44 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// hashing runs next, an endpoint that may compute argon2id, holding a slot
+// of the password gate, so that parallel requests cannot exhaust memory.
+// The body is read first (bounded by MaxBodyBytes), so a slow sender never
+// holds a slot. The slot is taken before anything about the address is
+// known: the queueing, and the 503 busy with Retry-After when the queue
+// wait runs out, are the same for real and unknown addresses.
+func (s *Server) hashing(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+		if err != nil {
+			// decodeJSON reports it (400 body_too_large or unreadable_body);
+			// nothing will be hashed.
+			r.Body = io.NopCloser(failingReader{err})
+			next(w, r)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		release, err := s.gate.Acquire(r.Context())
+		if err != nil {
+			if !errors.Is(err, password.ErrBusy) {
+				s.log.DebugContext(r.Context(), "gave up waiting for a hashing slot", "error", err)
+			}
+			s.writeError(w, r, &Error{Status: http.StatusServiceUnavailable, Code: "busy",
+				Message:    "the server is checking too many passwords at once; retry in a moment",
+				RetryAfter: time.Second})
+			return
+		}
+		defer release()
+		next(w, r)
+	})
+}
+
+// failingReader returns err, so that a body that could not be read is
+// reported by decodeJSON as if it read it itself.
+type failingReader struct{ err error }
+
+func (f failingReader) Read([]byte) (int, error) { return 0, f.err }
 
 func levelFor(status int) slog.Level {
 	if status >= 500 {

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/multimedia-portal/multimedia/audit"
+	"github.com/multimedia-portal/multimedia/auth/password"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/eventstore"
 )
@@ -99,6 +100,10 @@ type Config struct {
 	Audit              *audit.Service // serves the auditors' endpoints; nil: 503 to a valid auditor token
 	RateLimit          RateLimit
 	TrustedProxies     []netip.Prefix
+	// PasswordGate bounds the argon2id computations of the endpoints that
+	// hash (register, verify, login, reset confirm); nil means
+	// password.NewGate(0, 0): 2 x GOMAXPROCS slots, 2 s of queueing.
+	PasswordGate *password.Gate
 	// PositionTokens seals the positions of write replies and opens
 	// ?consistent_with= tokens; every instance of one deployment needs the
 	// same (NewPositionTokens from the server secret). Nil: a random key,
@@ -139,6 +144,7 @@ type Server struct {
 	log     *slog.Logger
 	limiter *ipLimiter
 	tokens  *PositionTokens
+	gate    *password.Gate
 	metrics serverMetrics
 	now     func() time.Time
 }
@@ -167,7 +173,10 @@ func New(cfg Config) (*Server, error) {
 		}
 		cfg.PositionTokens = t
 	}
-	s := &Server{cfg: cfg, router: mux.NewRouter(), log: cfg.Logger, now: cfg.Now, tokens: cfg.PositionTokens}
+	if cfg.PasswordGate == nil {
+		cfg.PasswordGate = password.NewGate(0, 0)
+	}
+	s := &Server{cfg: cfg, router: mux.NewRouter(), log: cfg.Logger, now: cfg.Now, tokens: cfg.PositionTokens, gate: cfg.PasswordGate}
 	s.metrics.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "http_request_duration_seconds",
 		Help:    "HTTP request durations by route template and status.",
@@ -209,15 +218,15 @@ func (s *Server) routes() {
 
 	api := r.PathPrefix("/api").Subrouter()
 	api.Use(s.rateLimit)
-	api.HandleFunc("/accounts", s.handleRegister).Methods(http.MethodPost)
+	api.Handle("/accounts", s.hashing(s.handleRegister)).Methods(http.MethodPost)
 	api.HandleFunc("/accounts/verification-code", s.handleResendCode).Methods(http.MethodPost)
-	api.HandleFunc("/accounts/verify", s.handleVerify).Methods(http.MethodPost)
-	api.HandleFunc("/sessions", s.handleLogin).Methods(http.MethodPost)
+	api.Handle("/accounts/verify", s.hashing(s.handleVerify)).Methods(http.MethodPost)
+	api.Handle("/sessions", s.hashing(s.handleLogin)).Methods(http.MethodPost)
 	api.Handle("/sessions/current", s.requireSession(s.handleLogout)).Methods(http.MethodDelete)
 	api.Handle("/me", s.requireSession(s.handleMe)).Methods(http.MethodGet)
 	api.Handle("/me/newsletter", s.requireSession(s.handleNewsletter)).Methods(http.MethodPut)
 	api.HandleFunc("/password-resets", s.handleResetRequest).Methods(http.MethodPost)
-	api.HandleFunc("/password-resets/confirm", s.handleResetConfirm).Methods(http.MethodPost)
+	api.Handle("/password-resets/confirm", s.hashing(s.handleResetConfirm)).Methods(http.MethodPost)
 	s.auditRoutes(api)
 	s.contentRoutes(api)
 	s.readRoutes(r, api)

@@ -111,7 +111,8 @@ func hashWith(pw string, p Params) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	var key []byte
+	withComputeSlot(func() { key = argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen) })
 	return encode(p, salt, key), nil
 }
 
@@ -167,7 +168,8 @@ func (h Hasher) Verify(pw, encoded string) (ok, needsRehash bool, err error) {
 	if err != nil {
 		return false, false, err
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	var got []byte
+	withComputeSlot(func() { got = argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen) })
 	if subtle.ConstantTimeCompare(got, key) != 1 {
 		return false, false, nil
 	}
@@ -189,6 +191,7 @@ func (h Hasher) DummyVerify(pw string) {
 	if p.SaltLen > uint32(len(dummySalt)) {
 		p.SaltLen = uint32(len(dummySalt))
 	}
-	got := argon2.IDKey([]byte(pw), dummySalt[:p.SaltLen], p.Time, p.Memory, p.Threads, p.KeyLen)
+	var got []byte
+	withComputeSlot(func() { got = argon2.IDKey([]byte(pw), dummySalt[:p.SaltLen], p.Time, p.Memory, p.Threads, p.KeyLen) })
 	_ = subtle.ConstantTimeCompare(got, make([]byte, len(got)))
 }
