@@ -2,9 +2,31 @@ package account
 
 import (
 	"errors"
+	netmail "net/mail"
 	"strings"
 	"testing"
 )
+
+var (
+	long189 = strings.Repeat("b", 61) + "." + strings.Repeat("b", 61) + "." + strings.Repeat("b", 61) + ".com"
+	long254 = strings.Repeat("a", 64) + "@" + long189
+)
+
+// TestCanonicalEmailIsTheMailRecipient: every accepted address is a bare
+// addr-spec that net/mail (the mailer's parser) reads back as exactly the
+// same string, so the claim key and the recipient cannot differ.
+func TestCanonicalEmailIsTheMailRecipient(t *testing.T) {
+	for _, in := range []string{"Jane.Doe+news@Example.COM", "a!#$%&'*+-/=?^_`{|}~z@example.org", "x@xn--bcher-kva.example", long254} {
+		e, err := NormaliseEmail(in)
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		addr, err := netmail.ParseAddress(e.String())
+		if err != nil || addr.Name != "" || addr.Address != e.String() {
+			t.Errorf("net/mail reads %q as %+v, %v", e, addr, err)
+		}
+	}
+}
 
 func TestNormaliseEmail(t *testing.T) {
 	tests := []struct {
@@ -34,8 +56,29 @@ func TestNormaliseEmail(t *testing.T) {
 		{"empty label", "jane@example..com", "", EmailInvalidDomain},
 		{"trailing dot", "jane@example.com.", "", EmailInvalidDomain},
 		{"local too long", strings.Repeat("a", 65) + "@example.com", "", EmailLocalPartTooLong},
-		{"254 ok", strings.Repeat("a", 64) + "@" + strings.Repeat("b", 185) + ".com", strings.Repeat("a", 64) + "@" + strings.Repeat("b", 185) + ".com", ""},
-		{"255 too long", strings.Repeat("a", 64) + "@" + strings.Repeat("b", 186) + ".com", "", EmailTooLong},
+		{"254 ok", strings.Repeat("a", 64) + "@" + long189, long254, ""},
+		{"255 too long", "a" + long254, "", EmailTooLong},
+		{"label of 64", "jane@" + strings.Repeat("b", 64) + ".com", "", EmailInvalidDomain},
+		// Issue 10, item 4: other spellings of x@example.org that net/mail
+		// unwraps into the same mailbox.
+		{"angle brackets", "<x@example.org>", "", EmailAngleBrackets},
+		{"quoted local part", `"x"@example.org`, "", EmailQuoted},
+		{"quoted escape", `"\x"@example.org`, "", EmailQuoted},
+		{"display name", "Name <x@example.org>", "", EmailDisplayName},
+		{"quoted display name", `"Name" <x@example.org>`, "", EmailDisplayName},
+		{"bare escape", `x\y@example.org`, "", EmailEscape},
+		{"comment", "x(comment)@example.org", "", EmailComment},
+		{"comment after", "x@example.org (work)", "", EmailComment},
+		{"domain literal", "x@[192.0.2.1]", "", EmailDomainLiteral},
+		{"group", "friends:x@example.org;", "", EmailInvalidLocalPart},
+		{"comma list", "x@example.org,y@example.org", "", EmailMultipleAt},
+		{"leading dot", ".x@example.org", "", EmailInvalidLocalPart},
+		{"two dots", "x..y@example.org", "", EmailInvalidLocalPart},
+		{"non-ascii local", "jürgen@example.org", "", EmailNonASCIILocalPart},
+		{"unicode domain refused", "x@bücher.example", "", EmailNonASCIIDomain},
+		{"punycode domain accepted", "x@xn--bcher-kva.example", "x@xn--bcher-kva.example", ""},
+		{"underscore domain", "x@ex_ample.org", "", EmailInvalidDomain},
+		{"every atext character", "a!#$%&'*+-/=?^_`{|}~z@example.org", "a!#$%&'*+-/=?^_`{|}~z@example.org", ""},
 		{"huge input", strings.Repeat("a", 1<<20), "", EmailTooLong},
 	}
 	for _, tt := range tests {
