@@ -25,6 +25,20 @@ const (
 	ErrorCodeInvalidArgument ErrorCode = "invalid_argument"
 	// ErrorCodeUnavailable: the store could not be reached.
 	ErrorCodeUnavailable ErrorCode = "unavailable"
+	// ErrorCodeStreamDeleted: the stream was deleted for good (an
+	// EventStoreDB tombstone, or StreamExists on a soft-deleted stream); no
+	// retry can succeed. The Postgres adapter never deletes streams.
+	ErrorCodeStreamDeleted ErrorCode = "stream_deleted"
+	// ErrorCodeOutcomeUnknown: the store timed the append out after it may
+	// have written it (EventStoreDB's commit timeout). Re-append the same
+	// events with the same NoStream or Exact condition to learn the
+	// outcome: the same ids answer the original result. It also matches
+	// ErrUnavailable, so callers that only retry transient failures keep
+	// doing so.
+	ErrorCodeOutcomeUnknown ErrorCode = "outcome_unknown"
+	// ErrorCodePermissionDenied: the store refused the credentials it was
+	// given for this call (EventStoreDB ACLs); no retry can succeed.
+	ErrorCodePermissionDenied ErrorCode = "permission_denied"
 )
 
 // Error is the one error type of the port. Adapters wrap their driver's error
@@ -52,10 +66,15 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying driver error, if any.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Is makes errors.Is(err, ErrWrongExpectedVersion) and friends match on code.
+// Is makes errors.Is(err, ErrWrongExpectedVersion) and friends match on
+// code. An outcome-unknown error also matches ErrUnavailable: it is
+// transient too, only more precise.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Message == "" && t.Code == e.Code
+	if !ok || t.Message != "" {
+		return false
+	}
+	return t.Code == e.Code || (t.Code == ErrorCodeUnavailable && e.Code == ErrorCodeOutcomeUnknown)
 }
 
 // Sentinels for errors.Is; they match any *Error with the same code.
@@ -67,6 +86,9 @@ var (
 	ErrInvalidPosition      = &Error{Code: ErrorCodeInvalidPosition}
 	ErrInvalidArgument      = &Error{Code: ErrorCodeInvalidArgument}
 	ErrUnavailable          = &Error{Code: ErrorCodeUnavailable}
+	ErrStreamDeleted        = &Error{Code: ErrorCodeStreamDeleted}
+	ErrOutcomeUnknown       = &Error{Code: ErrorCodeOutcomeUnknown}
+	ErrPermissionDenied     = &Error{Code: ErrorCodePermissionDenied}
 )
 
 // CodeOf returns the code of the *Error in err's chain, or "" if there is none.

@@ -157,4 +157,10 @@ func TestAccountFlowOnEventStoreDB(t *testing.T) {
 	if n := srv.Events(); n <= len(events) {
 		t.Errorf("the double holds %d events, the port shows %d: its system events should be hidden", n, len(events))
 	}
+	// Every append reached the node with NoStream or an exact revision:
+	// re-appends with Any or StreamExists are only best effort on a real
+	// node (issue 18), and the chain converts them.
+	if c := srv.AppendConditions(); c["any"]+c["stream_exists"] != 0 || c["no_stream"]+c["revision"] == 0 {
+		t.Errorf("appends received by condition %v: want only no_stream and revision", c)
+	}
 }

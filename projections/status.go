@@ -89,6 +89,11 @@ WHERE c.name = ANY($2) AND EXISTS (SELECT 1 FROM pg_locks l
 			st.Owner = *cp.Owner
 		}
 		n, first, capped, err := lag(ctx, store, cp.Position)
+		if err != nil && cp.State == string(StateStopped) && refusedCheckpoint(err) {
+			// Stopped at a checkpoint the store refuses: no lag to count,
+			// LastError says why.
+			n, first, capped, err = 0, time.Time{}, false, nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("projections: lag of %s: %w", name, err)
 		}

@@ -228,6 +228,13 @@ func (s *storeSubscriber) deliverWhileOwned(ctx context.Context, name string, ou
 			sleep(ctx, 50*time.Millisecond)
 			continue
 		}
+		if refusedCheckpoint(err) {
+			if dlErr := s.stopAtCheckpoint(ctx, name, cp.Position, err); dlErr == nil {
+				continue // the next round sees the projection stopped
+			} else if ctx.Err() == nil {
+				log.WarnContext(ctx, "could not stop the projection at its refused checkpoint", "error", dlErr)
+			}
+		}
 		log.WarnContext(ctx, "event subscription ended; subscribing again from the checkpoint", "error", err, "retry_in", backoff)
 		sleep(ctx, backoff)
 		backoff = min(backoff*2, 5*time.Second)

@@ -153,6 +153,12 @@ func TestServeEndToEndOnEventStoreDB(t *testing.T) {
 	if !slices.Contains(types, account.LoggedInType) {
 		t.Errorf("the EventStoreDB double holds %v, no %s: serve did not write there", types, account.LoggedInType)
 	}
+	// serve's appends reach the node only with NoStream or an exact
+	// revision, which it checks against the stream itself; Any and
+	// StreamExists re-appends are best effort on a real node (issue 18).
+	if c := srv.AppendConditions(); c["any"]+c["stream_exists"] != 0 || c["no_stream"]+c["revision"] == 0 {
+		t.Errorf("appends received by condition %v: want only no_stream and revision", c)
+	}
 }
 
 func serveEndToEnd(t *testing.T, env map[string]string) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,8 +29,20 @@ type Options struct {
 	// failure in a row.
 	MinBackoff, MaxBackoff time.Duration
 	// ReadPageSize is how many events ReadAll and Head ask for at once while
-	// they skip system events (default 256).
+	// they skip system and foreign events (default 256).
 	ReadPageSize int
+	// MaxAppendBytes is the node's MaxAppendSize (default
+	// eventstore.MaxAppendBytes, the server's default of 1 MiB). A larger
+	// append is refused before it is sent, with ErrInvalidArgument naming
+	// its size: appends are atomic, so the adapter never splits one.
+	MaxAppendBytes int
+	// StreamPrefixes are the stream families the service owns (for the
+	// portal: streams.Prefixes in domain/streams). When set, ReadAll, Head
+	// and Subscribe see only streams with one of these prefixes, and
+	// Subscribe asks the server to filter by them; when empty, every stream
+	// that does not begin with "$". Either way events whose data is not
+	// JSON (another application's) are skipped.
+	StreamPrefixes []string
 }
 
 func (o Options) withDefaults() Options {
@@ -45,6 +58,10 @@ func (o Options) withDefaults() Options {
 	if o.ReadPageSize <= 0 {
 		o.ReadPageSize = 256
 	}
+	if o.MaxAppendBytes <= 0 {
+		o.MaxAppendBytes = eventstore.MaxAppendBytes
+	}
+	o.StreamPrefixes = slices.Clone(o.StreamPrefixes)
 	return o
 }
 
@@ -188,12 +205,46 @@ func toRevision(e eventstore.ExpectedVersion) kdb.ExpectedRevision {
 	return kdb.Any{}
 }
 
+// maxLeaderRetries bounds the immediate retries of a call that met a
+// follower: the client reconnects to the leader the follower named, and a
+// follower refuses before writing anything, so the retry is safe.
+const maxLeaderRetries = 3
+
+// onLeader runs call with the current client and, after a follower's
+// not-leader answer, again (the client has reconnected to the leader), up
+// to maxLeaderRetries times. It renews a client that gave up. Errors are
+// the client's, or the port's when the store is closed.
+func onLeader[T any](ctx context.Context, s *Store, call func(*kdb.Client) (T, error)) (T, error) {
+	for attempt := 0; ; attempt++ {
+		client, err := s.current()
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		out, err := call(client)
+		if err == nil {
+			return out, nil
+		}
+		s.renew(client, err)
+		if !isNotLeader(err) || attempt >= maxLeaderRetries || ctx.Err() != nil {
+			return out, err
+		}
+		s.log.Info("esdb: a follower answered; retrying on the leader", "attempt", attempt+1)
+	}
+}
+
 // Append implements eventstore.Store.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error) {
 	if err := eventstore.ValidateAppend(stream, events); err != nil {
 		return eventstore.AppendResult{}, err
 	}
-	what := fmt.Sprintf("append to %q", stream)
+	size := eventstore.AppendSize(events)
+	if size > s.opts.MaxAppendBytes {
+		return eventstore.AppendResult{}, &eventstore.Error{Code: eventstore.ErrorCodeInvalidArgument, Stream: stream,
+			Message: fmt.Sprintf("append of %d events to %q is %d bytes, over the event store's maximum append size of %d bytes "+
+				"(EventStoreDB MaxAppendSize); an append is atomic, so split it only where the caller allows", len(events), stream, size, s.opts.MaxAppendBytes)}
+	}
+	what := fmt.Sprintf("append %d events (%d bytes) to %q", len(events), size, stream)
 	data := make([]kdb.EventData, len(events))
 	for i, e := range events {
 		if isSystemType(e.Type) {
@@ -206,29 +257,33 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		}
 		data[i] = kdb.EventData{EventID: e.ID, EventType: e.Type, ContentType: kdb.ContentTypeJson, Data: e.Data, Metadata: meta}
 	}
+	if strings.HasPrefix(stream, "$") {
+		return eventstore.AppendResult{}, &eventstore.Error{Code: eventstore.ErrorCodeInvalidStream, Stream: stream,
+			Message: fmt.Sprintf("stream %q: a name beginning with '$' is an EventStoreDB system stream", stream)}
+	}
 	if err := cancelled(ctx, what); err != nil {
 		return eventstore.AppendResult{}, err
 	}
-	client, err := s.current()
-	if err != nil {
-		return eventstore.AppendResult{}, err
-	}
-	res, err := client.AppendToStream(ctx, stream, kdb.AppendToStreamOptions{ExpectedRevision: toRevision(expected)}, data...)
+	res, err := onLeader(ctx, s, func(client *kdb.Client) (*kdb.WriteResult, error) {
+		return client.AppendToStream(ctx, stream, kdb.AppendToStreamOptions{ExpectedRevision: toRevision(expected)}, data...)
+	})
 	if err != nil {
 		var e *kdb.Error
-		if errors.As(err, &e) && e.Code() == kdb.ErrorCodeWrongExpectedVersion {
+		switch {
+		case eventstore.CodeOf(err) != "":
+			return eventstore.AppendResult{}, err // the store is closed
+		case errors.As(err, &e) && e.Code() == kdb.ErrorCodeWrongExpectedVersion:
 			return eventstore.AppendResult{}, s.conflict(ctx, stream, expected, err)
 		}
-		s.renew(client, err)
-		return eventstore.AppendResult{}, unavailable(ctx, what, err)
+		return eventstore.AppendResult{}, classify(ctx, opAppend, what, stream, err)
 	}
 	out := eventstore.AppendResult{
 		NextExpectedVersion: res.NextExpectedVersion,
 		Position:            eventstore.Position{Commit: res.CommitPosition, Prepare: res.PreparePosition},
 	}
 	if out.Position.IsZero() {
-		// A repeated append (same ids) is answered without a position: take
-		// the original one from the stream.
+		// A repeated append is answered without a position by older
+		// servers: take the original one from the stream.
 		recs, err := s.ReadStream(ctx, stream, out.NextExpectedVersion, 1)
 		if err != nil {
 			return eventstore.AppendResult{}, err
@@ -286,7 +341,7 @@ func (s *Store) lastRevision(ctx context.Context, stream string) (int64, error) 
 	rs, err := client.ReadStream(ctx, stream, kdb.ReadStreamOptions{Direction: kdb.Backwards, From: kdb.End{}}, 1)
 	if err != nil {
 		s.renew(client, err)
-		return 0, unavailable(ctx, fmt.Sprintf("read the revision of %q", stream), err)
+		return 0, classify(ctx, opRead, fmt.Sprintf("read the revision of %q", stream), stream, err)
 	}
 	defer rs.Close()
 	ev, err := rs.Recv()
@@ -295,7 +350,7 @@ func (s *Store) lastRevision(ctx context.Context, stream string) (int64, error) 
 		if errors.Is(err, io.EOF) || (errors.As(err, &e) && e.Code() == kdb.ErrorCodeResourceNotFound) {
 			return eventstore.NoStreamVersion, nil
 		}
-		return 0, unavailable(ctx, fmt.Sprintf("read the revision of %q", stream), err)
+		return 0, classify(ctx, opRead, fmt.Sprintf("read the revision of %q", stream), stream, err)
 	}
 	return int64(ev.OriginalEvent().EventNumber), nil
 }
@@ -311,6 +366,38 @@ func wrongVersion(stream string, expected eventstore.ExpectedVersion, actual int
 }
 
 func isSystemType(t string) bool { return strings.HasPrefix(t, "$") }
+
+// foreign reports an event of $all the service did not write, which the
+// port never shows: the server's own ($-streams, $-types such as a
+// tombstone's $streamDeleted), a server-side projection's results (in
+// $-streams, with ordinary types), another application's (outside
+// StreamPrefixes when they are set), and anything whose data or metadata
+// is not JSON, which the service never writes.
+func (s *Store) foreign(ev *kdb.ResolvedEvent) bool {
+	e := ev.OriginalEvent()
+	if strings.HasPrefix(e.StreamID, "$") || isSystemType(e.EventType) {
+		return true
+	}
+	if len(s.opts.StreamPrefixes) > 0 && !slices.ContainsFunc(s.opts.StreamPrefixes, func(p string) bool {
+		return strings.HasPrefix(e.StreamID, p)
+	}) {
+		return true
+	}
+	if e.ContentType != "application/json" || !json.Valid(e.Data) {
+		return true
+	}
+	return len(e.UserMetadata) > 0 && !json.Valid(e.UserMetadata)
+}
+
+// subscriptionFilter is the server-side half of foreign: by stream prefix
+// when the service's prefixes are known, else every stream not beginning
+// with "$".
+func (s *Store) subscriptionFilter() *kdb.SubscriptionFilter {
+	if len(s.opts.StreamPrefixes) > 0 {
+		return &kdb.SubscriptionFilter{Type: kdb.StreamFilterType, Prefixes: s.opts.StreamPrefixes}
+	}
+	return &kdb.SubscriptionFilter{Type: kdb.StreamFilterType, Regex: `^[^$]`}
+}
 
 func checkLimit(limit int) error {
 	if limit < 1 {
@@ -346,14 +433,24 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 	if err := cancelled(ctx, what); err != nil {
 		return nil, err
 	}
-	client, err := s.current()
-	if err != nil {
+	out, err := onLeader(ctx, s, func(client *kdb.Client) ([]eventstore.RecordedEvent, error) {
+		return readStreamOnce(ctx, client, stream, from, limit)
+	})
+	switch {
+	case err == nil:
+		return out, nil
+	case eventstore.CodeOf(err) != "":
 		return nil, err
 	}
+	return nil, classify(ctx, opRead, what, stream, err)
+}
+
+// readStreamOnce reads a stream; a soft-deleted or unknown stream reads as
+// no events, as the server answers StreamNotFound for both.
+func readStreamOnce(ctx context.Context, client *kdb.Client, stream string, from uint64, limit int) ([]eventstore.RecordedEvent, error) {
 	rs, err := client.ReadStream(ctx, stream, kdb.ReadStreamOptions{Direction: kdb.Forwards, From: kdb.Revision(from)}, uint64(limit))
 	if err != nil {
-		s.renew(client, err)
-		return nil, unavailable(ctx, what, err)
+		return nil, err
 	}
 	defer rs.Close()
 	out := make([]eventstore.RecordedEvent, 0, min(limit, 256))
@@ -367,7 +464,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 			if errors.As(err, &e) && e.Code() == kdb.ErrorCodeResourceNotFound {
 				return out, nil
 			}
-			return nil, unavailable(ctx, what, err)
+			return nil, err
 		}
 		out = append(out, toRecorded(ev))
 	}
@@ -376,14 +473,26 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 // readAllPage reads up to count events of $all from a position (inclusive,
 // as the server reads) in one direction, system events included.
 func (s *Store) readAllPage(ctx context.Context, from kdb.AllPosition, dir kdb.Direction, count int) ([]*kdb.ResolvedEvent, error) {
-	client, err := s.current()
-	if err != nil {
+	what := "read $all"
+	if p, ok := from.(kdb.Position); ok {
+		what = fmt.Sprintf("read $all from %d-%d", p.Commit, p.Prepare)
+	}
+	out, err := onLeader(ctx, s, func(client *kdb.Client) ([]*kdb.ResolvedEvent, error) {
+		return readAllOnce(ctx, client, from, dir, count)
+	})
+	switch {
+	case err == nil:
+		return out, nil
+	case eventstore.CodeOf(err) != "":
 		return nil, err
 	}
+	return nil, classify(ctx, opRead, what, "", err)
+}
+
+func readAllOnce(ctx context.Context, client *kdb.Client, from kdb.AllPosition, dir kdb.Direction, count int) ([]*kdb.ResolvedEvent, error) {
 	rs, err := client.ReadAll(ctx, kdb.ReadAllOptions{Direction: dir, From: from}, uint64(count))
 	if err != nil {
-		s.renew(client, err)
-		return nil, unavailable(ctx, "read all", err)
+		return nil, err
 	}
 	defer rs.Close()
 	var out []*kdb.ResolvedEvent
@@ -393,7 +502,7 @@ func (s *Store) readAllPage(ctx context.Context, from kdb.AllPosition, dir kdb.D
 			return out, nil
 		}
 		if err != nil {
-			return nil, unavailable(ctx, "read all", err)
+			return nil, err
 		}
 		out = append(out, ev)
 	}
@@ -435,7 +544,7 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 				continue // the event at the position read from, or before it
 			}
 			from, progressed = pos, true
-			if isSystemType(ev.OriginalEvent().EventType) {
+			if s.foreign(ev) {
 				continue
 			}
 			out = append(out, toRecorded(ev))
@@ -470,7 +579,7 @@ func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
 				continue // the event at the position read from
 			}
 			progressed = true
-			if !isSystemType(ev.OriginalEvent().EventType) {
+			if !s.foreign(ev) {
 				return pos, nil
 			}
 			p := pos

@@ -268,9 +268,11 @@ func TestSystemEventsNeverReachThePort(t *testing.T) {
 	}
 }
 
-// TestPositionsKeepCommitAndPrepare: events of one append share the $all
-// commit position and differ in their prepare positions; both survive the
-// round trip, and paging by them neither skips nor repeats.
+// TestPositionsKeepCommitAndPrepare: like a v20+ node, every event of an
+// append gets its own $all position (LogPos, LogPos), commit and prepare
+// equal and growing from event to event; the append answers the last
+// event's; both numbers survive the round trip, and paging by them
+// neither skips nor repeats.
 func TestPositionsKeepCommitAndPrepare(t *testing.T) {
 	_, store := newDouble(t)
 	ctx := ctxT(t)
@@ -295,8 +297,13 @@ func TestPositionsKeepCommitAndPrepare(t *testing.T) {
 	if len(got) != 3 {
 		t.Fatalf("events paged one by one: got %d, want 3", len(got))
 	}
-	if got[0].Position.Commit != got[2].Position.Commit || got[0].Position.Prepare == got[2].Position.Prepare {
-		t.Fatalf("positions %v %v %v: want one commit position and three prepare positions", got[0].Position, got[1].Position, got[2].Position)
+	for i, e := range got {
+		if e.Position.Commit != e.Position.Prepare || e.Position.Commit == 0 {
+			t.Fatalf("event %d at %v: want (LogPos, LogPos), commit equal to prepare", i, e.Position)
+		}
+		if i > 0 && !got[i-1].Position.Less(e.Position) {
+			t.Fatalf("event %d at %v after %v: positions must grow", i, e.Position, got[i-1].Position)
+		}
 	}
 	if res.Position != got[2].Position {
 		t.Fatalf("append result position %v, want the last event's %v", res.Position, got[2].Position)

@@ -38,8 +38,9 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, opts e
 		if errors.As(err, &he) {
 			return he.err
 		}
-		if permanent(err) {
-			return unavailable(ctx, "subscribe to $all", err)
+		if perr, ok := permanent(ctx, last, err); ok {
+			s.log.Error("esdb: subscription to $all failed for good", "after", last.String(), "error", perr)
+			return perr
 		}
 		if delivered {
 			backoff = s.opts.MinBackoff
@@ -56,21 +57,6 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, opts e
 	}
 }
 
-// permanent tells failures that subscribing again cannot mend.
-func permanent(err error) bool {
-	if eventstore.CodeOf(err) == eventstore.ErrorCodeUnavailable {
-		return true // only the closed store answers with a port error here
-	}
-	var e *kdb.Error
-	if errors.As(err, &e) {
-		switch e.Code() {
-		case kdb.ErrorCodeUnauthenticated, kdb.ErrorCodeAccessDenied, kdb.ErrorCodeUnsupportedFeature:
-			return true
-		}
-	}
-	return false
-}
-
 // subscribeOnce runs one server subscription from *last until it drops, ctx
 // ends or the handler fails, moving *last past every batch handled. It
 // reports whether it handed anything to the handler.
@@ -81,11 +67,11 @@ func (s *Store) subscribeOnce(ctx context.Context, last *eventstore.Position, ma
 	}
 	sub, err := client.SubscribeToAll(ctx, kdb.SubscribeToAllOptions{
 		From:   allPosition(*last),
-		Filter: kdb.ExcludeSystemEventsFilter(),
+		Filter: s.subscriptionFilter(),
 	})
 	if err != nil {
 		s.renew(client, err)
-		return false, fmt.Errorf("subscribe to $all after %s: %w", last, err)
+		return false, fmt.Errorf("subscribe to $all after %s: %w", *last, err)
 	}
 
 	events := make(chan *kdb.ResolvedEvent, maxBatch)
@@ -135,7 +121,7 @@ func (s *Store) subscribeOnce(ctx context.Context, last *eventstore.Position, ma
 				return // already handed out before a resubscription
 			}
 			cursor = pos
-			if isSystemType(ev.OriginalEvent().EventType) {
+			if s.foreign(ev) {
 				return
 			}
 			batch = append(batch, toRecorded(ev))

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"net"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
 	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
@@ -45,7 +47,9 @@ func (s *streamsService) Append(call streams.Streams_AppendServer) error {
 	default:
 		exp = expectation{kind: expectAny}
 	}
+	s.srv.conditions[exp.kind].Add(1)
 	var events []proposed
+	size, limit := 0, int(s.srv.maxAppendSize.Load())
 	for {
 		msg, err := call.Recv()
 		if errors.Is(err, io.EOF) {
@@ -62,15 +66,35 @@ func (s *streamsService) Append(call streams.Streams_AppendServer) error {
 		if !ok {
 			return status.Error(codes.InvalidArgument, "append: bad event id")
 		}
-		events = append(events, proposed{
+		p := proposed{
 			id: id, eventType: m.GetMetadata()["type"], contentType: m.GetMetadata()["content-type"],
 			data: m.GetData(), metadata: m.GetCustomMetadata(),
-		})
+		}
+		// Like the server, refuse as soon as the running total passes the
+		// limit, while the client may still be sending: it then sees its
+		// stream end (EOF) rather than this status.
+		if size += p.size(); size > limit {
+			call.SetTrailer(metadata.Pairs("exception", "maximum-append-size-exceeded", "maximum-append-size", strconv.Itoa(limit)))
+			return status.Errorf(codes.InvalidArgument, "Maximum Append Size of %d Exceeded.", limit)
+		}
+		events = append(events, p)
 	}
 	if err := call.Context().Err(); err != nil {
 		return status.FromContextError(err).Err()
 	}
+	fault := s.srv.nextFault(OnAppend)
+	switch fault {
+	case 0, FaultTimeout:
+	default:
+		return s.srv.faultError(fault, call.SetTrailer)
+	}
 	out := s.srv.log.appendEvents(stream, exp, events)
+	if fault == FaultTimeout {
+		return s.srv.faultError(fault, call.SetTrailer)
+	}
+	if out.deleted {
+		return streamDeleted(stream, call.SetTrailer)
+	}
 	if !out.ok {
 		return call.SendAndClose(&streams.AppendResp{Result: &streams.AppendResp_WrongExpectedVersion_{
 			WrongExpectedVersion: wrongExpectedVersion(exp, out.current)}})
@@ -81,14 +105,11 @@ func (s *streamsService) Append(call streams.Streams_AppendServer) error {
 	} else {
 		ok.CurrentRevisionOption = &streams.AppendResp_Success_CurrentRevision{CurrentRevision: uint64(out.current)}
 	}
-	if out.idempotent {
-		// The server does not look the original position up for a
-		// repeated append: it answers without one.
-		ok.PositionOption = &streams.AppendResp_Success_NoPosition{NoPosition: &shared.Empty{}}
-	} else {
-		ok.PositionOption = &streams.AppendResp_Success_Position{Position: &streams.AppendResp_Position{
-			CommitPosition: out.commit, PreparePosition: out.prepare}}
-	}
+	// A repeated append is answered with the position of its last event,
+	// as the server looks it up (IndexWriter.CheckCommit); older servers
+	// answered without one, which the adapter copes with too.
+	ok.PositionOption = &streams.AppendResp_Success_Position{Position: &streams.AppendResp_Position{
+		CommitPosition: out.commit, PreparePosition: out.prepare}}
 	return call.SendAndClose(&streams.AppendResp{Result: &streams.AppendResp_Success_{Success: ok}})
 }
 
@@ -134,40 +155,50 @@ func (s *streamsService) Read(req *streams.ReadReq, call streams.Streams_ReadSer
 	send := func(r *record) error {
 		return call.Send(&streams.ReadResp{Content: &streams.ReadResp_Event{Event: toReadEvent(r, asString)}})
 	}
+	if !subscribe {
+		if f := s.srv.nextFault(OnRead); f != 0 {
+			return s.srv.faultError(f, call.SetTrailer)
+		}
+	}
 
 	if so := opts.GetStream(); so != nil {
 		if subscribe {
 			return status.Error(codes.Unimplemented, "the test double has no stream subscriptions")
 		}
 		name := string(so.GetStreamIdentifier().GetStreamName())
-		recs := s.srv.log.stream(name)
+		recs, tombstoned := s.srv.log.readable(name)
+		if tombstoned {
+			return streamDeleted(name, call.SetTrailer)
+		}
 		if len(recs) == 0 {
 			return call.Send(&streams.ReadResp{Content: &streams.ReadResp_StreamNotFound_{
 				StreamNotFound: &streams.ReadResp_StreamNotFound{StreamIdentifier: &shared.StreamIdentifier{StreamName: []byte(name)}}}})
 		}
+		// recs are the visible events: revisions from recs[0].revision on.
+		first, last := recs[0].revision, recs[len(recs)-1].revision
 		var sent uint64
 		if backwards {
-			from := len(recs) - 1
-			if r, ok := so.RevisionOption.(*streams.ReadReq_Options_StreamOptions_Revision); ok && r.Revision < uint64(len(recs)) {
-				from = int(r.Revision)
+			from := last
+			if r, ok := so.RevisionOption.(*streams.ReadReq_Options_StreamOptions_Revision); ok && r.Revision < last {
+				from = r.Revision
 			}
-			for i := from; i >= 0 && sent < count; i-- {
-				if err := send(recs[i]); err != nil {
+			for rev := int64(from); rev >= int64(first) && sent < count; rev-- {
+				if err := send(recs[uint64(rev)-first]); err != nil {
 					return err
 				}
 				sent++
 			}
 			return nil
 		}
-		from := uint64(0)
+		from := first
 		switch r := so.RevisionOption.(type) {
 		case *streams.ReadReq_Options_StreamOptions_Revision:
-			from = r.Revision
+			from = max(r.Revision, first)
 		case *streams.ReadReq_Options_StreamOptions_End:
-			from = uint64(len(recs))
+			from = last + 1
 		}
-		for i := from; i < uint64(len(recs)) && sent < count; i++ {
-			if err := send(recs[i]); err != nil {
+		for rev := from; rev <= last && sent < count; rev++ {
+			if err := send(recs[rev-first]); err != nil {
 				return err
 			}
 			sent++
@@ -178,6 +209,18 @@ func (s *streamsService) Read(req *streams.ReadReq, call streams.Streams_ReadSer
 	ao := opts.GetAll()
 	if ao == nil {
 		return status.Error(codes.InvalidArgument, "read: neither a stream nor $all")
+	}
+	if p, ok := ao.AllOption.(*streams.ReadReq_Options_AllOptions_Position); ok &&
+		!s.srv.log.validPosition(p.Position.GetCommitPosition(), p.Position.GetPreparePosition()) {
+		if subscribe {
+			// The server confirms the subscription, then fails it when its
+			// first read meets the position.
+			if err := call.Send(&streams.ReadResp{Content: &streams.ReadResp_Confirmation{
+				Confirmation: &streams.ReadResp_SubscriptionConfirmation{SubscriptionId: uuid.NewString()}}}); err != nil {
+				return err
+			}
+		}
+		return status.Error(codes.InvalidArgument, "Trying to read from an invalid position.")
 	}
 	all, _ := s.srv.log.snapshot()
 	if subscribe {
@@ -236,6 +279,9 @@ func (s *streamsService) subscribe(call streams.Streams_ReadServer, start int, f
 	if err := call.Send(&streams.ReadResp{Content: &streams.ReadResp_Confirmation{
 		Confirmation: &streams.ReadResp_SubscriptionConfirmation{SubscriptionId: uuid.NewString()}}}); err != nil {
 		return err
+	}
+	if f := s.srv.nextFault(OnSubscribe); f != 0 {
+		return s.srv.faultError(f, call.SetTrailer)
 	}
 	cursor, caughtUp := start, false
 	for {
@@ -365,4 +411,29 @@ func (f *filter) match(r *record) bool {
 		}
 	}
 	return false
+}
+
+// faultError is the status, with its trailers, a node answers for f.
+func (s *Server) faultError(f Fault, setTrailer func(metadata.MD)) error {
+	switch f {
+	case FaultTimeout, FaultTimeoutBeforeWrite:
+		return status.Error(codes.Aborted, "Operation timed out: Commit phase timeout.")
+	case FaultNotLeader:
+		host, port, _ := net.SplitHostPort(s.Addr())
+		setTrailer(metadata.Pairs("exception", "not-leader", "leader-endpoint-host", host, "leader-endpoint-port", port))
+		return status.Error(codes.NotFound, "Leader info available")
+	case FaultAccessDenied:
+		setTrailer(metadata.Pairs("exception", "access-denied"))
+		return status.Error(codes.PermissionDenied, "Access Denied")
+	case FaultInvalidArgument:
+		return status.Error(codes.InvalidArgument, "'None' is not a valid EventStore.Client.Streams.AppendReq+Types+Options+ExpectedStreamRevisionOneofCase")
+	}
+	return status.Errorf(codes.Unknown, "unknown fault %d", f)
+}
+
+// streamDeleted is the server's answer for a deleted stream
+// (RpcExceptions.StreamDeleted): the client reads the trailers.
+func streamDeleted(stream string, setTrailer func(metadata.MD)) error {
+	setTrailer(metadata.Pairs("exception", "stream-deleted", "stream-name", stream))
+	return status.Errorf(codes.FailedPrecondition, "Event stream '%s' is deleted.", stream)
 }
