@@ -12,10 +12,16 @@
 // highest horizon its reads have proven (a floor), so what it has read
 // stays readable and its counts never go backwards. The floor belongs to
 // the database the process started on: restart the process after restoring
-// the database from a backup. Appends are one call of the es_append
-// function: one round trip. Subscribers wake on LISTEN/NOTIFY (and in-process
-// appends wake them directly), with a slow fallback poll for the rare case
-// where the horizon moves without an append committing.
+// the database from a backup. An append is one plain INSERT … SELECT
+// that checks the expected version (append.go); es_append, the SQL function,
+// answers only what that statement leaves open: a re-append, a duplicate
+// id, a wrong version. Appends to different streams that arrive while
+// others are in flight share one statement and one commit (group commit,
+// groupcommit.go); a lone append never waits. Reads below a horizon an
+// earlier read proved skip es_horizon() (readAllSQL). Subscribers wake on
+// LISTEN/NOTIFY (and in-process appends wake them directly), with a slow
+// fallback poll for the rare case where the horizon moves without an append
+// committing.
 //
 // It may import the eventstore port, pgx and the standard library; never HTTP
 // or the domain.

@@ -138,18 +138,28 @@ func (c *committer) release() {
 	}
 }
 
+// maxGroupEvents caps the events of a group (one append larger than that
+// goes alone), so that one statement's arrays stay moderate.
+const maxGroupEvents = 10_000
+
 // take removes the next group from the queue: in arrival order, at most one
-// append per stream and MaxGroup appends in all. Callers hold c.mu.
+// append per stream, MaxGroup appends and maxGroupEvents events in all.
+// Callers hold c.mu.
 func (c *committer) take() []*pending {
 	if len(c.queue) == 0 {
 		return nil
 	}
-	var group, rest []*pending
+	var (
+		group, rest []*pending
+		events      int
+	)
 	seen := make(map[string]bool, len(c.queue))
 	for _, p := range c.queue {
-		if len(group) < c.s.opts.MaxGroup && !seen[p.req.stream] {
+		fits := len(group) == 0 || (len(group) < c.s.opts.MaxGroup && events+len(p.req.ids) <= maxGroupEvents)
+		if fits && !seen[p.req.stream] {
 			seen[p.req.stream] = true
 			group = append(group, p)
+			events += len(p.req.ids)
 		} else {
 			rest = append(rest, p)
 		}
