@@ -45,6 +45,14 @@ func (s *Store) signal() {
 	}
 }
 
+// notifySQL sends the notification without waiting for a WAL flush: NOTIFY
+// takes a transaction id, so its commit would otherwise flush the WAL like
+// an append does, an fsync that competes with the appends' own. A
+// notification is not durable anyway; the subscribers it wakes read what is
+// committed. Two statements without arguments go as one simple query, one
+// implicit transaction, so SET LOCAL ends with it.
+const notifySQL = "SET LOCAL synchronous_commit TO off; SELECT pg_notify('" + NotifyChannel + "', '')"
+
 // notifier sends NOTIFY outside the appending transactions. NOTIFY inside
 // them would take Postgres's global notify lock at every commit and serialise
 // the writers; here bursts of appends collapse into one notification.
@@ -55,7 +63,7 @@ func (s *Store) notifier(ctx context.Context) {
 			return
 		case <-s.notify:
 		}
-		if _, err := s.pool.Exec(ctx, "SELECT pg_notify($1, '')", NotifyChannel); err != nil && ctx.Err() == nil {
+		if _, err := s.pool.Exec(ctx, notifySQL); err != nil && ctx.Err() == nil {
 			slog.WarnContext(ctx, "event store: notify failed; subscribers elsewhere fall back to polling", "error", err)
 		}
 		// Each NOTIFY is a commit of its own: under a stream of appends, send

@@ -1,0 +1,50 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/eventstore/eventstoretest"
+	"github.com/multimedia-portal/multimedia/eventstore/postgres"
+	"github.com/multimedia-portal/multimedia/platform/pgtest"
+)
+
+// TestNotifyWakesOtherStores: a subscriber of another Store (as in another
+// process) is woken by the NOTIFY an append sends, not by its fallback poll,
+// which is set far beyond the test's patience here.
+func TestNotifyWakesOtherStores(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pool := pgtest.NewPool(t)
+	writer := postgres.New(ctx, pool, postgres.Options{})
+	defer writer.Close()
+	reader := postgres.New(ctx, pool, postgres.Options{FallbackPoll: time.Hour})
+	defer reader.Close()
+
+	got := make(chan eventstore.Position, 10)
+	go func() {
+		_ = reader.Subscribe(ctx, eventstore.Start, eventstore.SubscribeOptions{}, func(_ context.Context, batch eventstore.Batch) error {
+			for _, e := range batch {
+				got <- e.Position
+			}
+			return nil
+		})
+	}()
+	for i := range 3 {
+		time.Sleep(50 * time.Millisecond) // let the subscriber go idle
+		res, err := writer.Append(ctx, "notified", eventstore.Any, eventstoretest.Event("T.v1", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case pos := <-got:
+			if pos != res.Position {
+				t.Fatalf("subscriber of the other store got %v, want %v", pos, res.Position)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("append %d: the other store's subscriber was not woken", i)
+		}
+	}
+}
