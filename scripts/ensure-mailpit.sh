@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # ensure-mailpit.sh: make sure Mailpit (a local SMTP sink with an HTTP API)
-# answers on SMTP 127.0.0.1:1025 and HTTP 127.0.0.1:8025. Idempotent.
+# answers on SMTP 127.0.0.1:1025 and HTTP 127.0.0.1:8025 (or MAILPIT_SMTP /
+# MAILPIT_HTTP). Idempotent.
 #
 # When it does not, installs it into <repo>/.bin (once) and starts it in the
 # background, detached, logging to <repo>/.bin/mailpit.log, its pid in
-# <repo>/.bin/mailpit.pid.
+# <repo>/.bin/mailpit.pid (mailpit-<smtp port>.log / .pid for other ports,
+# so the development and the test Mailpit keep apart).
+#
+# ensure-mailpit.sh --bin: install only (start nothing) and print the path
+# of the binary on stdout; tests that stop and start a Mailpit of their own
+# get it as MAILPIT_BIN (scripts/with-test-env.sh).
 #
 # Install: scripts/build-mailpit-ui.sh builds Mailpit from the module source
 # WITH its web UI (npm registry + Go module proxy; marker .bin/mailpit.ui).
@@ -14,6 +20,7 @@
 # do not pay for it again. Never fails because of the UI.
 #
 # Env: MAILPIT_SMTP (127.0.0.1:1025), MAILPIT_HTTP (127.0.0.1:8025),
+#      MAILPIT_BIN (a Mailpit binary to use instead of installing one),
 #      MAILPIT_VERSION (v1.33.1), MAILPIT_WAIT_SECONDS (30),
 #      MAILPIT_UI (1; 0 = API-only go install, force = retry a failed UI build),
 #      MAILPIT_UI_TIMEOUT (900, seconds for the UI build).
@@ -27,7 +34,14 @@ SMTP=${MAILPIT_SMTP:-127.0.0.1:1025}
 HTTP=${MAILPIT_HTTP:-127.0.0.1:8025}
 VERSION=${MAILPIT_VERSION:-v1.33.1}
 WAIT=${MAILPIT_WAIT_SECONDS:-30}
-MAILPIT=$BIN_DIR/mailpit
+MAILPIT=${MAILPIT_BIN:-$BIN_DIR/mailpit}
+if [ "${SMTP##*:}" = 1025 ] && [ "$HTTP" = 127.0.0.1:8025 ]; then
+	RUN_NAME=mailpit
+else
+	RUN_NAME=mailpit-${SMTP##*:}
+fi
+ONLY_BIN=
+[ "${1:-}" = --bin ] && ONLY_BIN=1
 UI=${MAILPIT_UI:-1}
 UI_TIMEOUT=${MAILPIT_UI_TIMEOUT:-900}
 UI_MARKER=$BIN_DIR/mailpit.ui
@@ -36,12 +50,14 @@ UI_FAILED=$BIN_DIR/mailpit.ui-failed
 smtp_up() { tcp_open "${SMTP%:*}" "${SMTP##*:}"; }
 http_up() { http_ok "http://$HTTP/api/v1/info" || http_ok "http://$HTTP/livez"; }
 
-if smtp_up && http_up; then
-	log "Mailpit already answers (SMTP $SMTP, HTTP http://$HTTP)"
-	exit 0
-fi
-if smtp_up || tcp_open "${HTTP%:*}" "${HTTP##*:}"; then
-	die "something already listens on SMTP $SMTP or HTTP $HTTP but it is not a working Mailpit; stop it first"
+if [ -z "$ONLY_BIN" ]; then
+	if smtp_up && http_up; then
+		log "Mailpit already answers (SMTP $SMTP, HTTP http://$HTTP)"
+		exit 0
+	fi
+	if smtp_up || tcp_open "${HTTP%:*}" "${HTTP##*:}"; then
+		die "something already listens on SMTP $SMTP or HTTP $HTTP but it is not a working Mailpit; stop it first"
+	fi
 fi
 
 installed_version() {
@@ -61,7 +77,9 @@ go_install() {
 	rm -f "$UI_MARKER"
 }
 
-if ui_built; then
+if [ -n "${MAILPIT_BIN:-}" ]; then
+	[ -x "$MAILPIT_BIN" ] || die "MAILPIT_BIN=$MAILPIT_BIN is not an executable file"
+elif ui_built; then
 	: # Mailpit $VERSION with its web UI: nothing to build
 elif [ "$UI" = 0 ]; then
 	api_only_current || go_install
@@ -72,7 +90,7 @@ elif api_only_current && [ "$(cat "$UI_FAILED" 2>/dev/null)" = "$VERSION" ] && [
 else
 	mkdir -p "$BIN_DIR"
 	log "building Mailpit $VERSION with its web UI (npm + go build; first time takes a few minutes)"
-	if timeout "$UI_TIMEOUT" "$ROOT/scripts/build-mailpit-ui.sh" "$VERSION"; then
+	if timeout "$UI_TIMEOUT" "$ROOT/scripts/build-mailpit-ui.sh" "$VERSION" >&2; then
 		rm -f "$UI_FAILED"
 	else
 		printf '%s\n' "$VERSION" >"$UI_FAILED"
@@ -83,15 +101,22 @@ else
 	fi
 fi
 
-log "starting Mailpit (SMTP $SMTP, HTTP http://$HTTP), log: $BIN_DIR/mailpit.log"
+if [ -n "$ONLY_BIN" ]; then
+	printf '%s\n' "$MAILPIT"
+	exit 0
+fi
+
+LOG_FILE=$BIN_DIR/$RUN_NAME.log
+mkdir -p "$BIN_DIR"
+log "starting Mailpit (SMTP $SMTP, HTTP http://$HTTP), log: $LOG_FILE"
 # setsid + nohup: survive the calling shell/make; no inherited stdio, so a
 # CI runner reading our output is never held open by the daemon.
 setsid nohup "$MAILPIT" \
 	--smtp "$SMTP" --listen "$HTTP" \
 	--smtp-auth-accept-any --smtp-auth-allow-insecure \
-	</dev/null >"$BIN_DIR/mailpit.log" 2>&1 &
+	</dev/null >"$LOG_FILE" 2>&1 &
 pid=$!
-echo "$pid" >"$BIN_DIR/mailpit.pid"
+echo "$pid" >"$BIN_DIR/$RUN_NAME.pid"
 
 for ((i = 0; i < WAIT * 4; i++)); do
 	if http_up && smtp_up; then
@@ -99,10 +124,10 @@ for ((i = 0; i < WAIT * 4; i++)); do
 		exit 0
 	fi
 	if ! kill -0 "$pid" 2>/dev/null; then
-		tail -n 20 "$BIN_DIR/mailpit.log" >&2 || true
+		tail -n 20 "$LOG_FILE" >&2 || true
 		die "Mailpit exited during start (log above)"
 	fi
 	sleep 0.25
 done
-tail -n 20 "$BIN_DIR/mailpit.log" >&2 || true
+tail -n 20 "$LOG_FILE" >&2 || true
 die "Mailpit did not answer within ${WAIT}s (log above)"
