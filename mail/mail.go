@@ -2,12 +2,11 @@ package mail
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	netmail "net/mail"
 	"strings"
+	"time"
 )
 
 // Message is one plain-text e-mail to a single recipient.
@@ -20,6 +19,14 @@ type Message struct {
 	Subject string
 	// Text is the plain-text body.
 	Text string
+	// MessageID is the Message-ID header without its angle brackets
+	// ("id@domain"); empty lets the adapter make one. The outbox sets it
+	// when it queues the mail, so a re-send keeps it and the recipient's
+	// mail program can tell it is the same mail.
+	MessageID string
+	// Date is the Date header; zero means the time of sending. The outbox
+	// sets it to the time the mail was queued.
+	Date time.Time
 }
 
 // Mailer is the port through which the application sends e-mail.
@@ -74,6 +81,9 @@ func (m Message) Validate() error {
 	if strings.ContainsAny(m.Subject, "\r\n") {
 		errs = append(errs, fmt.Errorf("%w: subject contains a line break", ErrInvalidMessage))
 	}
+	if m.MessageID != "" && !validMessageID(m.MessageID) {
+		errs = append(errs, fmt.Errorf("%w: Message-ID must be id@domain in printable ASCII without spaces or angle brackets", ErrInvalidMessage))
+	}
 	return errors.Join(errs...)
 }
 
@@ -87,10 +97,17 @@ func RecipientDomain(addr string) string {
 	return strings.ToLower(strings.TrimSpace(addr[i+1:]))
 }
 
-// RecipientHash returns a short stable hash (16 hex digits of SHA-256) of
-// the normalised address addr, to correlate log lines without logging the
-// address itself.
-func RecipientHash(addr string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(addr))))
-	return hex.EncodeToString(sum[:8])
+// validMessageID reports whether id is a dot-atom-ish id@domain: printable
+// ASCII, one "@" with text on both sides, no space, angle bracket or quote.
+func validMessageID(id string) bool {
+	at := strings.IndexByte(id, '@')
+	if at <= 0 || at == len(id)-1 || strings.Count(id, "@") != 1 {
+		return false
+	}
+	for _, r := range id {
+		if r <= ' ' || r > '~' || strings.ContainsRune("<>\"\\()[],;:", r) {
+			return false
+		}
+	}
+	return true
 }

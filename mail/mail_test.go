@@ -49,7 +49,7 @@ func TestIsPermanent(t *testing.T) {
 	}
 }
 
-func TestRecipientDomainAndHash(t *testing.T) {
+func TestRecipientDomain(t *testing.T) {
 	t.Parallel()
 	if got := mail.RecipientDomain("Ada@Example.TEST"); got != "example.test" {
 		t.Errorf("RecipientDomain = %q", got)
@@ -57,8 +57,18 @@ func TestRecipientDomainAndHash(t *testing.T) {
 	if got := mail.RecipientDomain("nodomain"); got != "" {
 		t.Errorf("RecipientDomain(no @) = %q", got)
 	}
-	a, b := mail.RecipientHash("Ada@example.test"), mail.RecipientHash(" ada@example.test ")
-	if a != b || len(a) != 16 {
-		t.Errorf("RecipientHash not normalised or wrong length: %q %q", a, b)
+}
+
+func TestMessageIDIsChecked(t *testing.T) {
+	t.Parallel()
+	for _, id := range []string{"a@b", "0190f1e2-aaaa@mail.example.org"} {
+		if err := (mail.Message{To: "ada@example.test", Subject: "Hi", MessageID: id}).Validate(); err != nil {
+			t.Errorf("Message-ID %q: %v", id, err)
+		}
+	}
+	for _, id := range []string{"<a@b>", "a b@c", "ab", "@b", "a@", "a@b@c", "a@b\r\nBcc: x@y"} {
+		if err := (mail.Message{To: "ada@example.test", Subject: "Hi", MessageID: id}).Validate(); err == nil {
+			t.Errorf("Message-ID %q accepted", id)
+		}
 	}
 }

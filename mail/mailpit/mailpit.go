@@ -169,6 +169,27 @@ func (c *Client) Search(ctx context.Context, query string) ([]Summary, error) {
 	return out.Messages, nil
 }
 
+// SearchAll returns every message matching query, newest first, paging
+// through the API 200 at a time.
+func (c *Client) SearchAll(ctx context.Context, query string) ([]Summary, error) {
+	var all []Summary
+	for start := 0; ; {
+		var out struct {
+			Messages      []Summary `json:"messages"`
+			MessagesCount int       `json:"messages_count"`
+		}
+		path := fmt.Sprintf("/api/v1/search?query=%s&start=%d&limit=200", url.QueryEscape(query), start)
+		if err := c.do(ctx, http.MethodGet, path, nil, &out); err != nil {
+			return nil, err
+		}
+		all = append(all, out.Messages...)
+		start += len(out.Messages)
+		if len(out.Messages) == 0 || start >= out.MessagesCount {
+			return all, nil
+		}
+	}
+}
+
 // Get returns the message with Mailpit id, bodies included.
 func (c *Client) Get(ctx context.Context, id string) (Message, error) {
 	var m Message

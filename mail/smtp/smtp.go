@@ -59,8 +59,16 @@ func (m *Mailer) Send(ctx context.Context, msg mail.Message) error {
 	}
 	gm.Subject(msg.Subject)
 	gm.SetBodyString(gomail.TypeTextPlain, msg.Text)
-	gm.SetMessageID()
-	gm.SetDate()
+	if msg.MessageID != "" {
+		gm.SetMessageIDWithValue(msg.MessageID)
+	} else {
+		gm.SetMessageID()
+	}
+	if msg.Date.IsZero() {
+		gm.SetDate()
+	} else {
+		gm.SetDateWithValue(msg.Date)
+	}
 
 	client, err := gomail.NewClient(m.host, m.options(ctx)...)
 	if err != nil {
