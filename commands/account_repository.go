@@ -8,6 +8,7 @@ import (
 
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/mail"
 )
 
 const readPage = 1000
@@ -58,7 +59,12 @@ type decision func(a *account.Account, now time.Time) ([]account.Event, error)
 // update loads the account, lets decide choose events and appends them with
 // the expected version; on a concurrent change it reloads and decides again,
 // at most maxRetries times.
-func (h *Accounts) update(ctx context.Context, accountID string, meta Meta, decide decision) (eventstore.Position, error) {
+//
+// mails are the mails a successful decision sends: they are queued in the
+// outbox before the append (an error then appends nothing), confirmed
+// after it, and discarded when it is refused; when its outcome is unknown
+// they are left to the outbox's relay, which looks for the event.
+func (h *Accounts) update(ctx context.Context, accountID string, meta Meta, decide decision, mails ...mailFunc) (eventstore.Position, error) {
 	for attempt := 0; ; attempt++ {
 		a, err := h.loadAccount(ctx, accountID)
 		if err != nil {
@@ -73,11 +79,29 @@ func (h *Accounts) update(ctx context.Context, accountID string, meta Meta, deci
 		if err != nil {
 			return eventstore.Position{}, err
 		}
+		var mailIDs []string
+		if derr == nil && len(mails) > 0 {
+			last := data[len(data)-1]
+			ref := mail.EventRef{Stream: account.StreamID(accountID), EventID: last.ID.String(), Version: uint64(a.Version() + len(data) - 1)}
+			if mailIDs, err = h.queueMails(ctx, mails, now, ref); err != nil {
+				return eventstore.Position{}, err
+			}
+			if err := h.faults.check(h.faults.afterQueue); err != nil {
+				return eventstore.Position{}, err
+			}
+		}
 		res, err := h.store.Append(ctx, account.StreamID(accountID), expectedFor(a.Version()), data...)
 		switch {
 		case err == nil:
+			if len(mailIDs) > 0 {
+				if err := h.faults.check(h.faults.afterAppend); err != nil {
+					return eventstore.Position{}, err
+				}
+			}
+			h.settleMails(ctx, mailIDs, true)
 			return res.Position, derr
 		case errors.Is(err, eventstore.ErrWrongExpectedVersion):
+			h.settleMails(ctx, mailIDs, false)
 			if attempt >= h.maxRetries {
 				// No account id here: the message reaches anonymous callers of verify
 				// and reset-confirm, and an id would tell them the address exists.

@@ -15,9 +15,11 @@ type AccountsConfig struct {
 	Store     eventstore.Store
 	Passwords PasswordHasher
 	Codes     *account.CodeHasher
-	// Mailer should not block (a *mail.Outbox): mail leaves off the request
-	// path, so response times do not reveal whether an address exists.
-	Mailer   mail.Mailer
+	// Outbox queues the mails durably (mail/outbox): a code's mail is
+	// queued before its event is appended and confirmed after, so a stored
+	// code always has its mail and no mail leaves for a change that was
+	// not stored; delivery happens off the request path.
+	Outbox   mail.Queue
 	Sessions SessionStore
 	// Phantoms keeps the stand-in accounts of unknown addresses.
 	Phantoms PhantomStore
@@ -43,8 +45,8 @@ func (c AccountsConfig) Validate() error {
 	if c.Codes == nil {
 		problems = append(problems, errors.New("accounts: Codes is nil"))
 	}
-	if c.Mailer == nil {
-		problems = append(problems, errors.New("accounts: Mailer is nil"))
+	if c.Outbox == nil {
+		problems = append(problems, errors.New("accounts: Outbox is nil"))
 	}
 	if c.Sessions == nil {
 		problems = append(problems, errors.New("accounts: Sessions is nil"))
@@ -68,7 +70,7 @@ type Accounts struct {
 	store      eventstore.Store
 	passwords  PasswordHasher
 	codes      *account.CodeHasher
-	mailer     mail.Mailer
+	outbox     mail.Queue
 	sessions   SessionStore
 	policy     account.Policy
 	sessionTTL time.Duration
@@ -76,6 +78,9 @@ type Accounts struct {
 	now        func() time.Time
 	phantoms   *phantomAccounts
 	notices    *noticeLimit
+	// faults, in tests only, stop a command between its mail and event
+	// steps, as a crash would.
+	faults mailFaults
 }
 
 // NewAccounts validates cfg and returns the handlers.
@@ -96,7 +101,7 @@ func NewAccounts(cfg AccountsConfig) (*Accounts, error) {
 		cfg.Now = time.Now
 	}
 	return &Accounts{
-		store: cfg.Store, passwords: cfg.Passwords, codes: cfg.Codes, mailer: cfg.Mailer,
+		store: cfg.Store, passwords: cfg.Passwords, codes: cfg.Codes, outbox: cfg.Outbox,
 		sessions: cfg.Sessions, policy: cfg.Policy, sessionTTL: cfg.SessionTTL,
 		maxRetries: cfg.MaxRetries, now: cfg.Now,
 		phantoms: newPhantomAccounts(cfg.Phantoms, cfg.Policy, cfg.Codes), notices: newNoticeLimit(),

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/multimedia-portal/multimedia/domain/account"
@@ -43,9 +44,91 @@ func passwordChangedMail(to account.Email, at time.Time) mail.Message {
 	}
 }
 
-// send hands a message to the (non-blocking) mailer. A failure to queue is
-// not the user's problem and must not reveal anything: it is returned for
-// logging only by callers that care.
-func (h *Accounts) send(ctx context.Context, msg mail.Message) error {
-	return h.mailer.Send(ctx, msg)
+// noticeTTL is how long a notice is worth delivering.
+const noticeTTL = 24 * time.Hour
+
+// mailFunc makes the mail a decision sends; update calls it only when the
+// decision succeeded with events, at the time now the events carry.
+type mailFunc func(now time.Time) mail.Envelope
+
+// codeMailFor is the mail of a code issued by the decision; code is read
+// when the mail is made, after the decision set it.
+func (h *Accounts) codeMailFor(email account.Email, purpose account.Purpose, code *account.Code) mailFunc {
+	return func(now time.Time) mail.Envelope {
+		kind := mail.KindVerificationCode
+		if purpose == account.PurposeResetPassword {
+			kind = mail.KindResetCode
+		}
+		return mail.Envelope{Message: codeMail(email, purpose, *code, h.policy.CodeTTL), Kind: kind, ExpiresAt: now.Add(h.policy.CodeTTL)}
+	}
+}
+
+// passwordChangedMailFor is the notice of a password reset.
+func passwordChangedMailFor(email account.Email) mailFunc {
+	return func(now time.Time) mail.Envelope {
+		return mail.Envelope{Message: passwordChangedMail(email, now), Kind: mail.KindPasswordChanged, ExpiresAt: now.Add(noticeTTL)}
+	}
+}
+
+// queueNotice queues a mail that reports no stored change (ready at once).
+func (h *Accounts) queueNotice(ctx context.Context, env mail.Envelope) error {
+	if _, err := h.outbox.Enqueue(ctx, env); err != nil {
+		return fmt.Errorf("queue a %s mail: %w: %w", env.Kind, ErrUnavailable, err)
+	}
+	return nil
+}
+
+// queueMails queues the mails of a decision, unconfirmed, tied to the last
+// of its events (they are appended atomically), before the append.
+func (h *Accounts) queueMails(ctx context.Context, mails []mailFunc, now time.Time, ref mail.EventRef) ([]string, error) {
+	ids := make([]string, 0, len(mails))
+	for _, f := range mails {
+		env := f(now)
+		env.After = &ref
+		id, err := h.outbox.Enqueue(ctx, env)
+		if err != nil {
+			h.settleMails(ctx, ids, false)
+			return nil, fmt.Errorf("queue a %s mail: %w: %w", env.Kind, ErrUnavailable, err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// settleMails confirms (the append succeeded) or discards (it was refused)
+// queued mails. It outlives the request's cancellation, briefly: a mail
+// left unconfirmed is still settled by the outbox's relay, which looks for
+// its event, only later.
+func (h *Accounts) settleMails(ctx context.Context, ids []string, confirm bool) {
+	if len(ids) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	for _, id := range ids {
+		var err error
+		if confirm {
+			err = h.outbox.Confirm(ctx, id)
+		} else {
+			err = h.outbox.Discard(ctx, id)
+		}
+		if err != nil {
+			slog.WarnContext(ctx, "mail not settled: the outbox relay will settle it from the event store", "mail_id", id, "confirm", confirm, "error", err)
+		}
+	}
+}
+
+// mailFaults are test hooks (set through export_test.go): a non-nil error
+// from one ends the command at that point, leaving the database as a
+// crash there would.
+type mailFaults struct {
+	afterQueue  func() error
+	afterAppend func() error
+}
+
+func (f mailFaults) check(hook func() error) error {
+	if hook == nil {
+		return nil
+	}
+	return hook()
 }

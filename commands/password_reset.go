@@ -58,7 +58,7 @@ func (h *Accounts) ConfirmPasswordReset(ctx context.Context, cmd ConfirmPassword
 	pos, err := h.update(ctx, a.ID(), cmd.Meta, func(a *account.Account, now time.Time) ([]account.Event, error) {
 		at = now
 		return a.ConfirmPasswordReset(h.codes, code, newHash, now)
-	})
+	}, passwordChangedMailFor(email))
 	if errors.Is(err, account.ErrWrongCode) && a.Verified() {
 		// A verified account answers verify on its phantom; the phantom
 		// counts this wrong try too, so both see the same hourly count.
@@ -79,7 +79,6 @@ func (h *Accounts) ConfirmPasswordReset(ctx context.Context, cmd ConfirmPassword
 		slog.ErrorContext(ctx, "password reset: could not end the account's sessions", "account_id", a.ID(), "error", err)
 		return Result{AccountID: a.ID(), Position: pos}, err
 	}
-	_ = h.send(ctx, passwordChangedMail(email, at))
 	return Result{AccountID: a.ID(), Position: pos}, nil
 }
 

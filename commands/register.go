@@ -10,6 +10,7 @@ import (
 
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/mail"
 )
 
 // Register is the command behind "Create an account".
@@ -54,7 +55,11 @@ func (h *Accounts) Register(ctx context.Context, cmd Register) (Result, error) {
 	switch claim {
 	case claimTaken:
 		if h.notices.allow(email.String(), h.now()) {
-			_ = h.send(ctx, alreadyRegisteredMail(email))
+			// No event: the notice reports nothing stored, so it is ready at once.
+			if err := h.queueNotice(ctx, mail.Envelope{Message: alreadyRegisteredMail(email),
+				Kind: mail.KindAlreadyRegistered, ExpiresAt: h.now().Add(noticeTTL)}); err != nil {
+				return Result{}, err
+			}
 		}
 		return Result{}, nil
 	case claimInFlight:
@@ -71,7 +76,7 @@ func (h *Accounts) Register(ctx context.Context, cmd Register) (Result, error) {
 		}
 		codeHash := h.codes.Hash(accountID, account.PurposeVerifyEmail, code)
 		return a.Register(accountID, email, pwHash, cmd.Newsletter, codeHash, now)
-	})
+	}, h.codeMailFor(email, account.PurposeVerifyEmail, &code))
 	if errors.Is(err, account.ErrAlreadyRegistered) {
 		// A concurrent registration completed the same stale claim.
 		return Result{}, nil
@@ -79,7 +84,6 @@ func (h *Accounts) Register(ctx context.Context, cmd Register) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	_ = h.send(ctx, codeMail(email, account.PurposeVerifyEmail, code, h.policy.CodeTTL))
 	return Result{AccountID: accountID, Position: pos}, nil
 }
 

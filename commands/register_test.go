@@ -22,17 +22,52 @@ import (
 	"github.com/multimedia-portal/multimedia/sessions"
 )
 
-// recordingMailer is a test double of mail.Mailer that keeps what it is
-// given; the real SMTP path is tested in package mail and over HTTP.
+// recordingMailer is a test double of mail.Queue (the outbox) that keeps
+// the mails that would leave: those queued ready, and those confirmed; the
+// real outbox is tested in mail/outbox, here in mail_outbox_test.go and
+// over HTTP.
 type recordingMailer struct {
-	mu   sync.Mutex
-	sent []mail.Message
+	mu      sync.Mutex
+	sent    []mail.Message
+	pending map[string]mail.Message
+	next    int
 }
 
-func (m *recordingMailer) Send(_ context.Context, msg mail.Message) error {
+func (m *recordingMailer) Enqueue(_ context.Context, env mail.Envelope) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.next++
+	id := fmt.Sprint(m.next)
+	if env.After == nil {
+		m.sent = append(m.sent, env.Message)
+		return id, nil
+	}
+	if m.pending == nil {
+		m.pending = map[string]mail.Message{}
+	}
+	m.pending[id] = env.Message
+	return id, nil
+}
+
+func (m *recordingMailer) Confirm(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	msg, ok := m.pending[id]
+	if !ok {
+		return mail.ErrNotQueued
+	}
+	delete(m.pending, id)
 	m.sent = append(m.sent, msg)
+	return nil
+}
+
+func (m *recordingMailer) Discard(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.pending[id]; !ok {
+		return mail.ErrNotQueued
+	}
+	delete(m.pending, id)
 	return nil
 }
 
@@ -88,7 +123,7 @@ func newAccounts(t *testing.T) *accountsEnv {
 	env := &accountsEnv{store: store, mailer: &recordingMailer{}, clock: &clock{now: t0}}
 	env.instance = func() *commands.Accounts {
 		a, err := commands.NewAccounts(commands.AccountsConfig{Store: store, Passwords: hasher, Codes: codes,
-			Mailer: env.mailer, Sessions: sessions.New(pool), Phantoms: phantoms.New(pool), Now: env.clock.Now})
+			Outbox: env.mailer, Sessions: sessions.New(pool), Phantoms: phantoms.New(pool), Now: env.clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}

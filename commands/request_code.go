@@ -69,7 +69,7 @@ func (h *Accounts) requestCode(ctx context.Context, rawEmail string, purpose acc
 			return nil, err
 		}
 		return a.RequestCode(purpose, h.codes.Hash(a.ID(), purpose, code), now)
-	})
+	}, h.codeMailFor(email, purpose, &code))
 	switch {
 	case errors.Is(err, account.ErrCodeThrottled):
 		return CodeThrottled, Result{AccountID: a.ID()}, nil
@@ -82,7 +82,6 @@ func (h *Accounts) requestCode(ctx context.Context, rawEmail string, purpose acc
 	case err != nil:
 		return "", Result{}, err
 	}
-	_ = h.send(ctx, codeMail(email, purpose, code, h.policy.CodeTTL))
 	return CodeSent, Result{AccountID: a.ID(), Position: pos}, nil
 }
 

@@ -18,7 +18,7 @@ import (
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/eventstore/postgres"
-	"github.com/multimedia-portal/multimedia/mail"
+	"github.com/multimedia-portal/multimedia/mail/outbox"
 	"github.com/multimedia-portal/multimedia/mail/mailpit"
 	"github.com/multimedia-portal/multimedia/mail/smtp"
 	"github.com/multimedia-portal/multimedia/phantoms"
@@ -59,8 +59,14 @@ func newReadEnv(t testing.TB, opts ...func(*Config)) *readEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Queued only: these tests read no mail.
+	mailOutbox, err := outbox.New(outbox.Config{Pool: pool, Events: store, Mailer: smtpMailer,
+		Secret: bytes.Repeat([]byte("k"), 32), MessageIDDomain: "multimedia.localhost", Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
 	accounts, err := commands.NewAccounts(commands.AccountsConfig{Store: store, Passwords: password.Hasher{}, Codes: codes,
-		Mailer: mail.NewOutbox(smtpMailer, mail.OutboxConfig{Logger: logger}), Sessions: sessions.New(pool),
+		Outbox: mailOutbox, Sessions: sessions.New(pool),
 		Phantoms: phantoms.New(pool)})
 	if err != nil {
 		t.Fatal(err)

@@ -22,7 +22,7 @@ import (
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/eventstore/postgres"
-	"github.com/multimedia-portal/multimedia/mail"
+	"github.com/multimedia-portal/multimedia/mail/outbox"
 	"github.com/multimedia-portal/multimedia/mail/mailpit"
 	"github.com/multimedia-portal/multimedia/mail/smtp"
 	"github.com/multimedia-portal/multimedia/phantoms"
@@ -113,15 +113,20 @@ func newTestEnvOn(t *testing.T, openStore func(ctx context.Context, pool *pgxpoo
 	if err != nil {
 		t.Fatal(err)
 	}
-	outbox := mail.NewOutbox(smtpMailer, mail.OutboxConfig{Logger: logger})
-	go func() { _ = outbox.Run(ctx) }()
 	codes, err := account.NewCodeHasher(bytes.Repeat([]byte("k"), 32))
 	if err != nil {
 		t.Fatal(err)
 	}
+	mailOutbox, err := outbox.New(outbox.Config{Pool: pool, Events: store, Mailer: smtpMailer,
+		Secret: bytes.Repeat([]byte("k"), 32), MessageIDDomain: "multimedia.localhost", Logger: logger,
+		PollInterval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = mailOutbox.Run(ctx) }()
 	hasher := &countingHasher{}
 	accounts, err := commands.NewAccounts(commands.AccountsConfig{
-		Store: store, Passwords: hasher, Codes: codes, Mailer: outbox, Sessions: sessions.New(pool),
+		Store: store, Passwords: hasher, Codes: codes, Outbox: mailOutbox, Sessions: sessions.New(pool),
 		Phantoms: phantoms.New(pool),
 	})
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	netmail "net/mail"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,7 +18,7 @@ import (
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/httpapi"
-	"github.com/multimedia-portal/multimedia/mail"
+	"github.com/multimedia-portal/multimedia/mail/outbox"
 	"github.com/multimedia-portal/multimedia/mail/smtp"
 	"github.com/multimedia-portal/multimedia/migrations"
 	"github.com/multimedia-portal/multimedia/phantoms"
@@ -68,16 +70,26 @@ func (m *Main) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	outbox := mail.NewOutbox(smtpMailer, mail.OutboxConfig{Logger: m.Logger})
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Mail: the durable outbox in Postgres, and its relay (every instance
+	// runs one; row locks keep each mail to one of them).
+	mailOutbox, err := outbox.New(outbox.Config{
+		Pool: pool, Events: store, Mailer: smtpMailer, Secret: key,
+		MessageIDDomain: mailDomain(smtpMailer.Config().From), Registerer: registry, Logger: m.Logger,
+	})
+	if err != nil {
+		return err
+	}
 	outboxDone := make(chan error, 1)
-	go func() { outboxDone <- outbox.Run(bgCtx) }()
+	go func() { outboxDone <- mailOutbox.Run(bgCtx) }()
 
 	policy := account.DefaultPolicy()
 	policy.CodeTTL = cfg.CodeTTL
 	sessionStore := sessions.New(pool)
 	phantomStore := phantoms.New(pool)
 	accounts, err := commands.NewAccounts(commands.AccountsConfig{
-		Store: store, Passwords: password.Hasher{}, Codes: codes, Mailer: outbox,
+		Store: store, Passwords: password.Hasher{}, Codes: codes, Outbox: mailOutbox,
 		Sessions: sessionStore, Phantoms: phantomStore, Policy: policy,
 	})
 	if err != nil {
@@ -88,9 +100,6 @@ func (m *Main) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	// Read models: the projectors run here unless PROJECTORS=off (then
 	// `multimedia project` processes run them); queries and consistent_with
@@ -177,7 +186,7 @@ func (m *Main) serve(ctx context.Context) error {
 		m.Logger.Warn("projectors stopped with an error", "error", err)
 	}
 	if err := <-outboxDone; err != nil {
-		m.Logger.Warn("mail queue not fully drained", "error", err)
+		m.Logger.Warn("mail relay stopped with an error", "error", err)
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
@@ -211,6 +220,17 @@ func (m *Main) serveOperator(h http.Handler) (*http.Server, error) {
 	}()
 	m.Logger.Info("operator endpoints", "addr", "http://"+ln.Addr().String(), "paths", "/metrics /readyz /healthz")
 	return srv, nil
+}
+
+// mailDomain is the domain of the sender address from, for Message-IDs
+// ("localhost" when it has none).
+func mailDomain(from string) string {
+	if a, err := netmail.ParseAddress(from); err == nil {
+		if i := strings.LastIndexByte(a.Address, '@'); i >= 0 && i < len(a.Address)-1 {
+			return strings.ToLower(a.Address[i+1:])
+		}
+	}
+	return "localhost"
 }
 
 // expireLoginState deletes expired sessions and devices, and idle phantom
