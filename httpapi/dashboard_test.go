@@ -91,6 +91,7 @@ func TestDashboardInChromium(t *testing.T) {
 	var (
 		last  eventstore.Position
 		total int
+		all   []time.Time
 	)
 	for range 60 {
 		acct := uuid.NewString()
@@ -101,6 +102,7 @@ func TestDashboardInChromium(t *testing.T) {
 		}
 		last = e.downloads(t, acct, video, format, at...)
 		total += len(at)
+		all = append(all, at...)
 	}
 	e.wait(t, last)
 	srv := httptest.NewServer(e.server)
@@ -144,6 +146,33 @@ func TestDashboardInChromium(t *testing.T) {
 	if strings.Contains(dom, testAuditorToken+"&") || strings.Contains(dom, "#token=") {
 		t.Error("the token is left in the page")
 	}
+	assertOneTotal(t, dom, total)
+
+	// A week interval over days that are not whole weeks (Wednesday to
+	// Tuesday): the series is widened to Monday..Sunday, and every figure
+	// on the page (headline, chart, per format, top videos) must count the
+	// same widened range, which the page shows.
+	wFrom, wTo := from.AddDate(0, 0, 2), from.AddDate(0, 0, 22)
+	wideFrom, wideTo := from, from.AddDate(0, 0, 27)
+	inWide := 0
+	for _, at := range all {
+		if !at.Before(wideFrom) && at.Before(wideTo.AddDate(0, 0, 1)) {
+			inWide++
+		}
+	}
+	weekURL := fmt.Sprintf("%s/dashboard#token=%s&from=%s&to=%s&interval=week", srv.URL, testAuditorToken, wFrom.Format(time.DateOnly), wTo.Format(time.DateOnly))
+	weekDom := string(runChromium(t, bin, "--dump-dom", weekURL))
+	if !strings.Contains(weekDom, `data-state="ready"`) {
+		t.Fatalf("the week page did not reach the ready state:\n%.3000s", weekDom)
+	}
+	if got := attr(t, weekDom, "total-downloads", "data-value"); got != strconv.Itoa(inWide) {
+		t.Errorf("week view: headline %s, want %d (downloads from %s to %s)", got, inWide, wideFrom.Format(time.DateOnly), wideTo.Format(time.DateOnly))
+	}
+	assertOneTotal(t, weekDom, inWide)
+	wantRange := wideFrom.Format(time.DateOnly) + " → " + wideTo.Format(time.DateOnly)
+	if !strings.Contains(weekDom, wantRange) {
+		t.Errorf("week view does not show the widened range %q", wantRange)
+	}
 
 	// A screenshot as a test artefact (testdata/artefacts is gitignored).
 	dir := filepath.Join("testdata", "artefacts")
@@ -161,6 +190,29 @@ func TestDashboardInChromium(t *testing.T) {
 		t.Fatalf("screenshot %s: %v (size %d)", png, err, sizeOf(st))
 	}
 	t.Logf("screenshot saved to %s (%d bytes); %d downloads drawn", png, st.Size(), total)
+}
+
+var topRowRE = regexp.MustCompile(`<tr data-video-id="[^"]*" data-downloads="(\d+)"`)
+
+// assertOneTotal fails unless every total the dashboard draws (headline,
+// time-series chart, per-format chart and its note, the top-videos rows,
+// which here cover every video) equals want.
+func assertOneTotal(t *testing.T, dom string, want int) {
+	t.Helper()
+	w := strconv.Itoa(want)
+	for _, c := range [][2]string{{"total-downloads", "data-value"}, {"series-svg", "data-total"}, {"format-svg", "data-total"}, {"format-total", "data-value"}} {
+		if got := attr(t, dom, c[0], c[1]); got != w {
+			t.Errorf("#%s %s = %s, want %s (one range, one total on the page)", c[0], c[1], got, w)
+		}
+	}
+	sum := 0
+	for _, m := range topRowRE.FindAllStringSubmatch(dom, -1) {
+		n, _ := strconv.Atoi(m[1])
+		sum += n
+	}
+	if sum != want {
+		t.Errorf("top videos sum to %d, want %d", sum, want)
+	}
 }
 
 func sizeOf(st os.FileInfo) int64 {

@@ -31,8 +31,13 @@ function readHash() {
   $("token").value = sessionStorage.getItem("analystToken") || "";
 }
 
-function query(extra) {
-  const p = new URLSearchParams({ from: $("from").value, to: $("to").value });
+// query builds a stats query string. range defaults to the form's days;
+// refresh passes the range the series endpoint answered with (a week or
+// month interval widens it to whole buckets), so that every figure on the
+// page counts the same days.
+function query(extra, range) {
+  const r = range || { from: $("from").value, to: $("to").value };
+  const p = new URLSearchParams({ from: r.from, to: r.to });
   for (const [k, v] of Object.entries(extra || {})) if (v) p.set(k, v);
   return p.toString();
 }
@@ -84,6 +89,9 @@ function drawSeries(data) {
   $("total-downloads").dataset.value = data.total;
   $("bucket-count").textContent = pts.length;
   $("range").textContent = `${data.from} → ${data.to}`;
+  const widened = data.from !== $("from").value || data.to !== $("to").value;
+  $("range").title = widened ? `widened to whole ${data.interval}s from ${$("from").value} → ${$("to").value}` : "";
+  $("range-note").textContent = widened ? `(widened to whole ${data.interval}s)` : "";
   $("busiest-unit").textContent = data.interval;
   const best = pts.reduce((a, p) => (p.downloads > a.downloads ? p : a), { downloads: -1, start: "–" });
   $("busiest").textContent = best.downloads > 0 ? `${best.start} (${fmt.format(best.downloads)})` : "–";
@@ -96,6 +104,7 @@ function drawTop(data) {
   data.videos.forEach((v, i) => {
     const tr = document.createElement("tr");
     tr.dataset.videoId = v.video_id;
+    tr.dataset.downloads = v.downloads;
     const cells = [String(i + 1), (v.title || v.video_id) + (v.withdrawn ? " (withdrawn)" : ""), fmt.format(v.downloads)];
     cells.forEach((c, j) => {
       const td = document.createElement("td");
@@ -134,6 +143,7 @@ function drawFormats(data) {
   });
   box.append(svg);
   $("format-total").textContent = fmt.format(data.total);
+  $("format-total").dataset.value = data.total;
 }
 
 async function refresh() {
@@ -146,10 +156,13 @@ async function refresh() {
   setState("loading", "Loading…");
   const video = $("video").value;
   try {
-    const [series, top, formats] = await Promise.all([
-      api("/api/stats/downloads?" + query({ interval: $("interval").value, video_id: video })),
-      api("/api/stats/videos/top?" + query({ limit: "10" })),
-      api("/api/stats/formats?" + query({ video_id: video })),
+    // The series first: its from/to (widened to whole weeks or months) is
+    // the one range every other figure on the page is counted over.
+    const series = await api("/api/stats/downloads?" + query({ interval: $("interval").value, video_id: video }));
+    const range = { from: series.from, to: series.to };
+    const [top, formats] = await Promise.all([
+      api("/api/stats/videos/top?" + query({ limit: "10" }, range)),
+      api("/api/stats/formats?" + query({ video_id: video }, range)),
     ]);
     drawSeries(series);
     drawTop(top);
