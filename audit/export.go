@@ -88,6 +88,9 @@ var ErrBadImport = errors.New("audit: bad import")
 type ImportOptions struct {
 	// BatchSize caps the events of one append (default 500).
 	BatchSize int
+	// MaxBatchBytes caps the size of one append by eventstore.AppendSize
+	// (default eventstore.MaxAppendBytes, EventStoreDB's default limit).
+	MaxBatchBytes int
 	// TempDir holds the spooled input while it is checked (default os.TempDir()).
 	TempDir string
 	// Progress, if set, is called after each append with the events written.
@@ -108,10 +111,14 @@ type ImportResult struct {
 // and nothing is written. Then it appends the events in the input's order,
 // batching consecutive events of one stream, with their ids, types, data and
 // metadata (hashes included) unchanged, through Unchained(store) so that the
-// stored hashes are the exported ones.
+// stored hashes are the exported ones. A batch holds at most BatchSize
+// events and MaxBatchBytes bytes, so EventStoreDB's append limit is kept.
 func Import(ctx context.Context, store eventstore.Store, r io.Reader, opts ImportOptions) (ImportResult, error) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 500
+	}
+	if opts.MaxBatchBytes <= 0 {
+		opts.MaxBatchBytes = eventstore.MaxAppendBytes
 	}
 	raw := Unchained(store)
 	if err := ensureEmpty(ctx, raw); err != nil {
@@ -176,9 +183,10 @@ func Import(ctx context.Context, store eventstore.Store, r io.Reader, opts Impor
 	sc = bufio.NewScanner(spool)
 	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
 	var (
-		batch     []eventstore.EventData
-		batchFrom uint64
-		stream    string
+		batch      []eventstore.EventData
+		batchFrom  uint64
+		batchBytes int
+		stream     string
 	)
 	flush := func() error {
 		if len(batch) == 0 {
@@ -194,7 +202,7 @@ func Import(ctx context.Context, store eventstore.Store, r io.Reader, opts Impor
 		}
 		res.Events += int64(len(batch))
 		res.Appends++
-		batch = batch[:0]
+		batch, batchBytes = batch[:0], 0
 		if opts.Progress != nil {
 			opts.Progress(res.Events)
 		}
@@ -208,13 +216,15 @@ func Import(ctx context.Context, store eventstore.Store, r io.Reader, opts Impor
 		if err != nil { // checked in the first pass; the spool file changed under us
 			return res, fmt.Errorf("audit: import: spool: %w", err)
 		}
-		if rec.Stream != stream || len(batch) >= opts.BatchSize {
+		e := eventstore.EventData{ID: rec.EventID, Type: rec.Type, Data: rec.Data, Metadata: rec.Metadata}
+		size := eventstore.EventSize(e)
+		if rec.Stream != stream || len(batch) >= opts.BatchSize || batchBytes+size > opts.MaxBatchBytes {
 			if err := flush(); err != nil {
 				return res, err
 			}
 			stream, batchFrom = rec.Stream, rec.Version
 		}
-		batch = append(batch, eventstore.EventData{ID: rec.EventID, Type: rec.Type, Data: rec.Data, Metadata: rec.Metadata})
+		batch, batchBytes = append(batch, e), batchBytes+size
 	}
 	if err := sc.Err(); err != nil {
 		return res, fmt.Errorf("audit: import: spool: %w", err)

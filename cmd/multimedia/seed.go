@@ -429,34 +429,46 @@ func encodeAll[E any](events []E, encode func(E) (string, []byte, error)) ([]enc
 	return out, nil
 }
 
-// write appends events to stream in batches of at most 1000, the first with
-// "no stream", the rest with the exact version reached. Event ids are
-// derived from the stream and the index, so a rerun re-appends the same ids.
+// seedMaxBatch caps the events of one seed append.
+const seedMaxBatch = 1000
+
+// write appends events to stream in runs of at most seedMaxBatch events and
+// eventstore.MaxAppendBytes bytes (EventStoreDB refuses larger appends;
+// the seed need not be atomic per stream), the first with "no stream", the
+// rest with the exact version reached. Event ids are derived from the
+// stream and the index, so a rerun re-appends the same ids.
 func (w *seedWriter) write(ctx context.Context, stream string, events []encoded) error {
-	const batch = 1000
 	meta, err := json.Marshal(eventstore.Metadata{CorrelationID: "seed-demo", Actor: "seed", OccurredAt: w.now.UTC()})
 	if err != nil {
 		return err
 	}
+	data := make([]eventstore.EventData, len(events))
+	for i, e := range events {
+		id := uuid.NewSHA1(seedNamespace, []byte(fmt.Sprintf("event/%s/%d", stream, i)))
+		data[i] = eventstore.EventData{ID: id, Type: e.typ, Data: e.data, Metadata: meta}
+	}
+	// The audit chain adds its hashes to the metadata: leave room for them.
+	runs, err := eventstore.SplitAppend(data, seedMaxBatch, eventstore.MaxAppendBytes-seedMaxBatch*chainOverhead)
+	if err != nil {
+		return fmt.Errorf("seed: %s: %w", stream, err)
+	}
 	expected := eventstore.NoStream
-	for lo := 0; lo < len(events); lo += batch {
-		hi := min(lo+batch, len(events))
-		data := make([]eventstore.EventData, 0, hi-lo)
-		for i := lo; i < hi; i++ {
-			id := uuid.NewSHA1(seedNamespace, []byte(fmt.Sprintf("event/%s/%d", stream, i)))
-			data = append(data, eventstore.EventData{ID: id, Type: events[i].typ, Data: events[i].data, Metadata: meta})
-		}
-		res, err := w.store.Append(ctx, stream, expected, data...)
+	for _, run := range runs {
+		res, err := w.store.Append(ctx, stream, expected, run...)
 		if err != nil {
 			return fmt.Errorf("seed: append to %s: %w", stream, err)
 		}
 		expected = eventstore.Exact(res.NextExpectedVersion)
 		w.appends.Add(1)
-		w.events.Add(int64(hi - lo))
-		w.progress(hi - lo)
+		w.events.Add(int64(len(run)))
+		w.progress(len(run))
 	}
 	return nil
 }
+
+// chainOverhead is what the audit chain adds to an event's metadata
+// (prev_hash and hash: two keys and two 64-digit hex digests).
+const chainOverhead = 2*64 + 40
 
 // article claims the article's slug (base, then base-2 … when another
 // article has it) and publishes it.

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/multimedia-portal/multimedia/audit"
+	"github.com/multimedia-portal/multimedia/domain/streams"
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/eventstore/esdb"
 	"github.com/multimedia-portal/multimedia/eventstore/postgres"
@@ -62,7 +63,10 @@ func (m *Main) openPool(ctx context.Context, migrate bool) (*pgxpool.Pool, error
 // append goes through the audit hash chain (audit.NewChainedStore).
 func (m *Main) openStore(ctx context.Context, pool *pgxpool.Pool) (eventstore.Store, func(), error) {
 	if m.Config.EventStore != "postgres" {
-		s, err := esdb.Open(m.Config.EventStore, esdb.Options{Logger: m.Logger})
+		// Only the service's own streams reach the projections: a real
+		// node's $all also holds the server's, its projections' and other
+		// applications' streams (domain/streams declares ours).
+		s, err := esdb.Open(m.Config.EventStore, esdb.Options{Logger: m.Logger, StreamPrefixes: streams.Prefixes()})
 		if err != nil {
 			return nil, nil, fmt.Errorf("EVENT_STORE: %w", err)
 		}
