@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -24,20 +26,17 @@ type serveProc struct {
 	cmd  *exec.Cmd
 	out  *syncBuffer
 	base string
+	// operator is the operator listener's base URL (METRICS_ADDR).
+	operator string
 }
 
 // startServeProc starts the binary with env on a free port and waits
 // until it answers /healthz.
 func startServeProc(t *testing.T, bin string, env map[string]string) *serveProc {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	p := &serveProc{cmd: exec.Command(bin, "serve"), out: &syncBuffer{}, base: "http://" + addr}
-	p.cmd.Env = append(os.Environ(), "HTTP_ADDR="+addr, "LOG_FORMAT=json", "RATE_LIMIT=off", "METRICS_ADDR=127.0.0.1:0")
+	addr, opAddr := freeAddr(t), freeAddr(t)
+	p := &serveProc{cmd: exec.Command(bin, "serve"), out: &syncBuffer{}, base: "http://" + addr, operator: "http://" + opAddr}
+	p.cmd.Env = append(os.Environ(), "HTTP_ADDR="+addr, "LOG_FORMAT=json", "RATE_LIMIT=off", "METRICS_ADDR="+opAddr)
 	for k, v := range env {
 		p.cmd.Env = append(p.cmd.Env, k+"="+v)
 	}
@@ -66,6 +65,38 @@ func startServeProc(t *testing.T, bin string, env map[string]string) *serveProc 
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// metric returns the value of the sample of /metrics whose line starts
+// with prefix (name and labels), or -1 when there is none.
+func (p *serveProc) metric(t *testing.T, prefix string) float64 {
+	t.Helper()
+	resp, err := http.Get(p.operator + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if rest, ok := strings.CutPrefix(line, prefix+" "); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			if err != nil {
+				t.Fatalf("metric %s: %v", line, err)
+			}
+			return v
+		}
+	}
+	return -1
 }
 
 func (p *serveProc) kill(t *testing.T) {
@@ -119,7 +150,14 @@ func TestMailSurvivesAnSMTPOutageAndSIGKILL(t *testing.T) {
 	if st, body := call(t, "GET", p.base+"/readyz", "", nil); st != http.StatusOK {
 		t.Errorf("readyz while SMTP is down: %d %v, want 200", st, body)
 	}
-	time.Sleep(2 * time.Second) // the relay tries and fails
+	time.Sleep(6 * time.Second) // the relay tries and fails; the gauges refresh every 5 s
+	depth := p.metric(t, `multimedia_mail_outbox_depth{kind="verification_code",state="ready"}`)
+	age := p.metric(t, `multimedia_mail_outbox_oldest_age_seconds`)
+	failures := p.metric(t, `multimedia_mail_delivery_failures_total{kind="verification_code"}`)
+	t.Logf("while SMTP is down: depth %v, oldest age %.1f s, failed attempts %v", depth, age, failures)
+	if depth != n || age <= 0 || failures < 1 {
+		t.Errorf("metrics while SMTP is down: depth %v (want %d), oldest age %v (want > 0), failures %v (want > 0)", depth, n, age, failures)
+	}
 	p.kill(t)
 
 	p = startServeProc(t, bin, env)
