@@ -34,6 +34,15 @@ SMTP=${MAILPIT_SMTP:-127.0.0.1:1025}
 HTTP=${MAILPIT_HTTP:-127.0.0.1:8025}
 VERSION=${MAILPIT_VERSION:-v1.33.1}
 WAIT=${MAILPIT_WAIT_SECONDS:-30}
+# A git worktree without its own Mailpit uses the main checkout's, if any,
+# rather than building another one.
+if [ -z "${MAILPIT_BIN:-}" ] && [ ! -x "$BIN_DIR/mailpit" ]; then
+	common=$(git -C "$ROOT" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
+	if [ -n "$common" ] && [ -x "$(dirname "$common")/.bin/mailpit" ] && [ "$(dirname "$common")" != "$ROOT" ]; then
+		MAILPIT_BIN=$(dirname "$common")/.bin/mailpit
+		log "using the main checkout's Mailpit: $MAILPIT_BIN"
+	fi
+fi
 MAILPIT=${MAILPIT_BIN:-$BIN_DIR/mailpit}
 if [ "${SMTP##*:}" = 1025 ] && [ "$HTTP" = 127.0.0.1:8025 ]; then
 	RUN_NAME=mailpit
