@@ -256,7 +256,8 @@ func TestPasswordRules(t *testing.T) {
 		{"NO-LOWER-CASE-12", "missing_lower"},
 		{"No-Digits-Here-x", "missing_digit"},
 		{"NoSymbolsHere123", "missing_symbol"},
-		{"Aa1-" + strings.Repeat("x", 130), "too_long"},
+		{"Aa1-" + strings.Repeat("kp7m3vx9qd2rb8hz5tg4jn6wc", 6), "too_long"},
+		{"Zyxwvuts987!", "predictable_pattern"},
 		{"X1-" + local + "-Yz", "contains_email"},
 		{"Password123!", "common_password"},
 	}
@@ -277,6 +278,22 @@ func TestPasswordRules(t *testing.T) {
 				t.Fatal("the reply echoes the password")
 			}
 		})
+	}
+}
+
+// TestPredictablePasswordsAreRefused: issue 10's passwords that passed
+// every composition rule are refused with the pattern rule named (some
+// are on the breached list too), and the rule's message is a sentence in
+// the style of the others.
+func TestPredictablePasswordsAreRefused(t *testing.T) {
+	s := newTestServer(t)
+	for _, pw := range []string{"Aaaaaaaaaaa1!", "Abcdefgh123!", "1qaz@WSX3edc", "Zaq1@wsx#edc"} {
+		rec := doRequest(t, s, http.MethodPost, "/api/accounts", "", map[string]any{"email": uniqueEmail("pattern"), "password": pw})
+		wantStatus(t, rec, http.StatusUnprocessableEntity)
+		raw, _ := json.Marshal(errorOf(t, rec).Details["violations"])
+		if !strings.Contains(string(raw), `{"code":"predictable_pattern","message":"must not be a repeated character or pattern, or a keyboard or alphabet sequence"}`) {
+			t.Errorf("%s: violations %s, want predictable_pattern", pw, raw)
+		}
 	}
 }
 

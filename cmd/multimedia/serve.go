@@ -84,6 +84,9 @@ func (m *Main) serve(ctx context.Context) error {
 	outboxDone := make(chan error, 1)
 	go func() { outboxDone <- mailOutbox.Run(bgCtx) }()
 
+	// The breached-password list is built on first use (about 2 s on a
+	// busy machine): build it now rather than in someone's registration.
+	go account.CommonPasswordCount()
 	policy := account.DefaultPolicy()
 	policy.CodeTTL = cfg.CodeTTL
 	sessionStore := sessions.New(pool)

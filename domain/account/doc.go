@@ -6,7 +6,11 @@
 //
 // The package decides; it never does I/O. It may import the standard library,
 // domain/internal/eventcodec (the event codec shared with the other domain
-// packages) and domain/internal/field (the UUID check) only. Time is always
+// packages), domain/internal/field (the UUID check) and, as the one
+// departure from DESIGN.md's "standard library only", github.com/rivo/uniseg:
+// the password rule counts characters as a person sees them (grapheme
+// clusters, Unicode UAX #29), which the standard library cannot, and a
+// well-kept pure-Go library beats a hand-written segmenter. Time is always
 // passed in by the caller (no time.Now), randomness comes from crypto/rand
 // only where a secret is created (NewCode), and password
 // hashing lives outside (auth/password): the aggregate is given hashes and

@@ -5,15 +5,18 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/rivo/uniseg"
 )
 
 // The password rule of the sign-up page: "at least 12 characters long, no
 // spaces, include upper/lowercase letters, numbers and symbols", plus the
 // limits that keep hashing cheap and refuse guessable passwords.
 const (
-	// MinPasswordLength is the fewest characters (Unicode code points).
+	// MinPasswordLength is the fewest characters, counted as a person
+	// sees them (grapheme clusters): "e" plus a combining accent is one.
 	MinPasswordLength = 12
-	// MaxPasswordLength is the most characters (Unicode code points).
+	// MaxPasswordLength is the most characters (grapheme clusters).
 	MaxPasswordLength = 128
 	// MaxPasswordBytes bounds raw input: callers reject anything longer
 	// before any other work (decoding, hashing), so a huge body costs nothing.
@@ -34,6 +37,7 @@ const (
 	PasswordMissingSymbol = "missing_symbol"
 	PasswordContainsEmail = "contains_email"
 	PasswordCommon        = "common_password"
+	PasswordPredictable   = "predictable_pattern"
 )
 
 // Violation is one broken password rule.
@@ -82,6 +86,7 @@ var violationMessages = map[string]string{
 	PasswordMissingSymbol: "must include a symbol",
 	PasswordContainsEmail: "must not contain your e-mail address",
 	PasswordCommon:        "is too common, choose another one",
+	PasswordPredictable:   "must not be a repeated character or pattern, or a keyboard or alphabet sequence",
 }
 
 func violation(code string) Violation {
@@ -122,7 +127,7 @@ func CheckPassword(pw string, email Email) error {
 			vs = append(vs, violation(code))
 		}
 	}
-	n := utf8.RuneCountInString(pw)
+	n := uniseg.GraphemeClusterCount(pw)
 	add(n < MinPasswordLength, PasswordTooShort)
 	add(n > MaxPasswordLength, PasswordTooLong)
 	add(space, PasswordWhitespace)
@@ -134,6 +139,7 @@ func CheckPassword(pw string, email Email) error {
 	add(utf8.RuneCountInString(local) >= minLocalPartForCheck &&
 		strings.Contains(strings.ToLower(pw), local), PasswordContainsEmail)
 	add(IsCommonPassword(pw), PasswordCommon)
+	add(n >= MinPasswordLength && isPredictable(pw), PasswordPredictable)
 	if len(vs) == 0 {
 		return nil
 	}

