@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxBodyBytes is the largest request body accepted; larger ones get 400
@@ -34,6 +35,15 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 			return badRequest("body_too_large", fmt.Sprintf("the request body is over %d bytes", MaxBodyBytes), map[string]any{"limit_bytes": MaxBodyBytes})
 		}
 		return badRequest("unreadable_body", "the request body could not be read", nil)
+	}
+	// encoding/json would replace invalid UTF-8, and escaped lone
+	// surrogates, with U+FFFD without a word: a different string from the
+	// one sent (an address or a password). Refuse instead.
+	if !utf8.Valid(body) {
+		return badRequest("invalid_utf8", "the request body is not valid UTF-8", nil)
+	}
+	if loneSurrogate(body) {
+		return badRequest("invalid_utf8", "the request body has a \\u escape of half a UTF-16 surrogate pair", nil)
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
@@ -64,6 +74,52 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 		return badRequest("invalid_json", "the request body is not valid JSON", nil)
 	}
 	return nil
+}
+
+// loneSurrogate reports whether a JSON text escapes a UTF-16 surrogate
+// (\uD800-\uDFFF) that is not half of a high-low pair.
+func loneSurrogate(body []byte) bool {
+	hex4 := func(i int) (rune, bool) {
+		if i+6 > len(body) || body[i] != '\\' || body[i+1] != 'u' {
+			return 0, false
+		}
+		var r rune
+		for _, c := range body[i+2 : i+6] {
+			switch {
+			case c >= '0' && c <= '9':
+				r = r<<4 | rune(c-'0')
+			case c >= 'a' && c <= 'f':
+				r = r<<4 | rune(c-'a'+10)
+			case c >= 'A' && c <= 'F':
+				r = r<<4 | rune(c-'A'+10)
+			default:
+				return 0, false
+			}
+		}
+		return r, true
+	}
+	for i := 0; i < len(body); i++ {
+		if body[i] != '\\' {
+			continue
+		}
+		r, ok := hex4(i)
+		if !ok {
+			i++ // an escape such as \\ or \": skip the escaped character
+			continue
+		}
+		switch {
+		case r >= 0xD800 && r <= 0xDBFF:
+			if lo, ok := hex4(i + 6); ok && lo >= 0xDC00 && lo <= 0xDFFF {
+				i += 11
+				continue
+			}
+			return true
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true
+		}
+		i += 5
+	}
+	return false
 }
 
 // fieldsOf lists the json names of dst's fields and the required ones.

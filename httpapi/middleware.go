@@ -91,6 +91,8 @@ func (s *Server) withMeta(next http.Handler) http.Handler {
 		if ip.IsValid() {
 			meta.ClientIP = ip.String()
 		}
+		// No reply of this API is meant to be sniffed into another type.
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("X-Request-ID", requestID)
 		w.Header().Set("X-Correlation-ID", correlation)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), metaKey, meta)))
@@ -210,7 +212,7 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip, err := netip.ParseAddr(requestMeta(r).ClientIP)
 		if err == nil {
-			if ok, wait := s.limiter.allow(ip, s.now()); !ok {
+			if ok, wait := s.limiter.allow(limitKey(ip), s.now()); !ok {
 				s.writeError(w, r, &Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
 					Message: "too many requests from this address; slow down", RetryAfter: wait})
 				return
@@ -257,6 +259,16 @@ func (s *Server) hashing(next http.HandlerFunc) http.Handler {
 type failingReader struct{ err error }
 
 func (f failingReader) Read([]byte) (int, error) { return 0, f.err }
+
+// limitKey is the per-IP limiter's key for ip: the address itself for
+// IPv4, its /64 for IPv6, since one subscriber usually holds a whole /64
+// and could otherwise take a fresh bucket for every request.
+func limitKey(ip netip.Addr) netip.Addr {
+	if ip.Is6() && !ip.Is4In6() {
+		return netip.PrefixFrom(ip, 64).Masked().Addr()
+	}
+	return ip
+}
 
 func levelFor(status int) slog.Level {
 	if status >= 500 {
