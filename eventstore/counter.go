@@ -10,9 +10,11 @@ import (
 // has it; callers fall back to ReadAll with a cap when a store has not.
 // Find it with AsCounter, which looks through decorators.
 type Counter interface {
-	// CountAfter returns how many events ReadAll would return after after,
-	// counting at most limit, and the recorded time of the first of them
-	// (zero when there is none). Errors: ErrInvalidArgument, ErrUnavailable.
+	// CountAfter returns how many committed events follow after, counting
+	// at most limit, and the oldest recorded time among them (zero when
+	// there is none). It counts also the events ReadAll does not return yet
+	// because an older open transaction holds them back (see HorizonHold):
+	// they are lag all the same. Errors: ErrInvalidArgument, ErrUnavailable.
 	CountAfter(ctx context.Context, after Position, limit int64) (n int64, first time.Time, err error)
 }
 

@@ -272,9 +272,12 @@ func (s *Server) requireSession(next sessionHandler) http.Handler {
 // awaitLogin gives the accounts read model up to ConsistencyTimeout to
 // show the session's own login, so that a profile read right after logging
 // in is not a 404. It is best effort: past the timeout (projections far
-// behind or stopped) the profile is served as the read model has it.
+// behind or stopped) the profile is served as the read model has it. Each
+// session waits once (per instance): during a stall, such as a
+// transaction held open in the database, later reads answer at once with
+// what the read model has instead of waiting again every time.
 func (s *Server) awaitLogin(ctx context.Context, sess commands.Session) {
-	if s.cfg.Consistency == nil || sess.LoginPosition.IsZero() {
+	if s.cfg.Consistency == nil || sess.LoginPosition.IsZero() || !s.awaited.first(sess.ID) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ConsistencyTimeout)

@@ -147,6 +147,7 @@ type Server struct {
 	gate    *password.Gate
 	metrics serverMetrics
 	now     func() time.Time
+	awaited awaitedSessions
 }
 
 // New builds the router.

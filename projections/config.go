@@ -41,7 +41,8 @@ type Config struct {
 	// projection tries its lock, and how often an owner checks its lock
 	// connection (default 1s).
 	TakeoverInterval time.Duration
-	// MetricsInterval is how often lag gauges are refreshed (default 5s).
+	// MetricsInterval is how often the lag and horizon gauges are refreshed
+	// (default 1s, so a stall shows within two seconds).
 	MetricsInterval time.Duration
 }
 
@@ -105,7 +106,7 @@ func (c Config) withDefaults() Config {
 		c.TakeoverInterval = time.Second
 	}
 	if c.MetricsInterval == 0 {
-		c.MetricsInterval = 5 * time.Second
+		c.MetricsInterval = time.Second
 	}
 	return c
 }

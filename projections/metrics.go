@@ -17,6 +17,12 @@ type metrics struct {
 	stopped     *prometheus.GaugeVec
 	owned       *prometheus.GaugeVec
 	batch       *prometheus.HistogramVec
+	// horizonHeld and horizonPID describe the transaction holding
+	// committed events back (0 when none): the pid is a value, not a
+	// label, so every new holder does not make a new series.
+	horizonHeld    prometheus.Gauge
+	horizonPID     prometheus.Gauge
+	horizonWaiting prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -40,6 +46,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		batch: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "multimedia_projection_batch_duration_seconds",
 			Help:    "Time to handle one batch message, retries included.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"projection"}),
+		horizonHeld: prometheus.NewGauge(prometheus.GaugeOpts{Name: "multimedia_event_store_horizon_held_seconds",
+			Help: "Age of the open transaction that holds committed events back from every projection (the read horizon); 0 when none."}),
+		horizonPID: prometheus.NewGauge(prometheus.GaugeOpts{Name: "multimedia_event_store_horizon_held_pid",
+			Help: "Backend pid of that transaction (pg_stat_activity.pid); 0 when none or not visible."}),
+		horizonWaiting: prometheus.NewGauge(prometheus.GaugeOpts{Name: "multimedia_event_store_horizon_waiting_events",
+			Help: "Committed events held back by that transaction (capped); 0 when none."}),
 	}
 	if reg == nil {
 		return m, nil
@@ -54,6 +66,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m.stopped = register(reg, m.stopped, &err)
 	m.owned = register(reg, m.owned, &err)
 	m.batch = register(reg, m.batch, &err)
+	m.horizonHeld = register(reg, m.horizonHeld, &err)
+	m.horizonPID = register(reg, m.horizonPID, &err)
+	m.horizonWaiting = register(reg, m.horizonWaiting, &err)
 	return m, err
 }
 

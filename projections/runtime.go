@@ -82,11 +82,16 @@ func (rt *Runtime) Run(ctx context.Context) error {
 func (rt *Runtime) refreshMetrics(ctx context.Context) {
 	t := time.NewTicker(rt.cfg.MetricsInterval)
 	defer t.Stop()
+	watch := horizonWatch{log: rt.cfg.Logger}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if h, err := Horizon(ctx, rt.cfg.Store); err == nil {
+			rt.metrics.setHorizon(h)
+			watch.observe(ctx, h)
 		}
 		sts, err := Statuses(ctx, rt.cfg.Pool, rt.cfg.Store, rt.cfg.Projections)
 		if err != nil {
@@ -103,6 +108,18 @@ func (rt *Runtime) refreshMetrics(ctx context.Context) {
 			rt.metrics.stopped.WithLabelValues(st.Name).Set(stopped)
 		}
 	}
+}
+
+func (m *metrics) setHorizon(h *eventstore.HorizonHold) {
+	if h == nil {
+		m.horizonHeld.Set(0)
+		m.horizonPID.Set(0)
+		m.horizonWaiting.Set(0)
+		return
+	}
+	m.horizonHeld.Set(h.Age.Seconds())
+	m.horizonPID.Set(float64(h.PID))
+	m.horizonWaiting.Set(float64(h.Waiting))
 }
 
 func (m *metrics) setPosition(name string, pos eventstore.Position) {

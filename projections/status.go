@@ -43,6 +43,10 @@ type Status struct {
 	Owner         string  `json:"owner,omitempty"`
 	LastError     string  `json:"last_error,omitempty"`
 	AppliedEvents int64   `json:"applied_events"`
+	// HeldByHorizon is set when events wait behind a transaction held open
+	// in the database (see Horizon): the projection is not slow, it cannot
+	// see them yet.
+	HeldByHorizon bool `json:"held_by_horizon,omitempty"`
 }
 
 // Statuses reports every projection of projs, in order. A projection that
@@ -77,6 +81,10 @@ WHERE c.name = ANY($2) AND EXISTS (SELECT 1 FROM pg_locks l
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("projections: read owners: %w", err)
 	}
+	hold, err := Horizon(ctx, store)
+	if err != nil {
+		return nil, err
+	}
 	now := time.Now()
 	out := make([]Status, 0, len(projs))
 	for _, name := range names {
@@ -98,6 +106,7 @@ WHERE c.name = ANY($2) AND EXISTS (SELECT 1 FROM pg_locks l
 			return nil, fmt.Errorf("projections: lag of %s: %w", name, err)
 		}
 		st.LagEvents, st.LagCapped = n, capped
+		st.HeldByHorizon = hold != nil && n > 0
 		if n > 0 {
 			st.LagSeconds = max(0, now.Sub(first).Seconds())
 		}

@@ -117,9 +117,23 @@ func printStatus(ctx context.Context, w io.Writer, pool *pgxpool.Pool, store eve
 		if len(lastErr) > 80 {
 			lastErr = lastErr[:80] + "…"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%s\t%s\t%s\n", st.Name, st.Position, lag, st.LagSeconds, st.State, owner, lastErr)
+		state := string(st.State)
+		if st.HeldByHorizon {
+			state += " (held)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%s\t%s\t%s\n", st.Name, st.Position, lag, st.LagSeconds, state, owner, lastErr)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	hold, err := projections.Horizon(ctx, store)
+	if err != nil {
+		return err
+	}
+	if hold != nil {
+		fmt.Fprintln(w, "\n"+projections.DescribeHold(*hold))
+	}
+	return nil
 }
 
 // rebuild shows a progress bar with rate and ETA on a terminal and one
