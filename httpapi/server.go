@@ -113,8 +113,13 @@ type Config struct {
 	// OperatorHandler (never on the public router); nil means a new
 	// registry.
 	Registry *prometheus.Registry
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// ReadinessDetail adds operator-only facts to the operator /readyz
+	// (each projection's lag, the transaction holding the event store's
+	// horizon); they inform, they do not make the instance unready. Nil
+	// adds nothing.
+	ReadinessDetail func(ctx context.Context) map[string]any
+	Logger          *slog.Logger
+	Now             func() time.Time
 }
 
 // Validate reports every problem at once.
@@ -280,7 +285,17 @@ func (s *Server) OperatorHandler() http.Handler {
 				detail[name] = err.Error()
 			}
 		}
-		writeJSON(w, status, map[string]any{"status": readiness(status), "checks": detail})
+		reply := map[string]any{"status": readiness(status), "checks": detail}
+		if s.cfg.ReadinessDetail != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+			for k, v := range s.cfg.ReadinessDetail(ctx) {
+				if _, taken := reply[k]; !taken {
+					reply[k] = v
+				}
+			}
+			cancel()
+		}
+		writeJSON(w, status, reply)
 	}).Methods(http.MethodGet)
 	r.HandleFunc("/healthz", s.handleHealthz).Methods(http.MethodGet)
 	return r

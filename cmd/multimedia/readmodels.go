@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/multimedia-portal/multimedia/commands"
+	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/httpapi"
 	"github.com/multimedia-portal/multimedia/projections"
 	"github.com/multimedia-portal/multimedia/projections/accounts"
@@ -42,4 +43,29 @@ func projectionsReady(pool *pgxpool.Pool, projs []projections.Projection) httpap
 		}
 		return nil
 	}}
+}
+
+// readinessDetail is the operator /readyz's detail: each projection's
+// position, lag and state, and the transaction holding the event store's
+// horizon back (null when none), so a stall shows there too.
+func readinessDetail(pool *pgxpool.Pool, store eventstore.Store, projs []projections.Projection) func(context.Context) map[string]any {
+	return func(ctx context.Context) map[string]any {
+		out := map[string]any{}
+		if sts, err := projections.Statuses(ctx, pool, store, projs); err != nil {
+			out["projections"] = err.Error()
+		} else {
+			out["projections"] = sts
+		}
+		hold, err := projections.Horizon(ctx, store)
+		switch {
+		case err != nil:
+			out["horizon"] = err.Error()
+		case hold != nil:
+			out["horizon"] = map[string]any{"held_seconds": hold.Age.Seconds(), "pid": hold.PID, "state": hold.State,
+				"query_start": hold.Query, "waiting_events": hold.Waiting}
+		default:
+			out["horizon"] = nil
+		}
+		return out
+	}
 }

@@ -140,8 +140,9 @@ func (m *Main) serve(ctx context.Context) error {
 		RateLimit:      httpapi.RateLimit(cfg.rateLimit),
 		TrustedProxies: cfg.trustedProxies,
 		PositionTokens: positionTokens,
-		Registry:       registry,
-		Logger:         m.Logger,
+		Registry:        registry,
+		ReadinessDetail: readinessDetail(pool, store, readModels),
+		Logger:          m.Logger,
 	})
 	if err != nil {
 		return err

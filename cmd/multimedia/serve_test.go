@@ -219,13 +219,21 @@ func serveEndToEnd(t *testing.T, env map[string]string) {
 	if checks, _ := body["checks"].(map[string]any); st != http.StatusOK || checks["database"] != "ok" {
 		t.Fatalf("operator readyz: %d %v", st, body)
 	}
+	// ... with each projection's lag and the horizon hold (none here).
+	if projs, _ := body["projections"].([]any); len(projs) == 0 || body["horizon"] != nil {
+		t.Fatalf("operator readyz detail: projections %v, horizon %v", body["projections"], body["horizon"])
+	}
+	if p, _ := body["projections"].([]any)[0].(map[string]any); p["lag_events"] == nil {
+		t.Fatalf("operator readyz: no lag in %v", p)
+	}
 	resp, err := http.Get(ops + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !bytes.Contains(metrics, []byte("multimedia_projection_position")) {
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(metrics, []byte("multimedia_projection_position")) ||
+		!bytes.Contains(metrics, []byte("multimedia_event_store_horizon_held_seconds")) {
 		t.Fatalf("operator /metrics: %d\n%.300s", resp.StatusCode, metrics)
 	}
 	if err := stop(); err != nil {
