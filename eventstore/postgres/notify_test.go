@@ -23,6 +23,13 @@ func TestNotifyWakesOtherStores(t *testing.T) {
 	reader := postgres.New(ctx, pool, postgres.Options{FallbackPoll: time.Hour})
 	defer reader.Close()
 
+	// A notification sent before the listeners' LISTEN is lost (the
+	// fallback poll would cover it): wait for both.
+	waitFor(t, "both stores to listen", func() bool {
+		var n int
+		err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN `+postgres.NotifyChannel+`'`).Scan(&n)
+		return err == nil && n == 2
+	})
 	got := make(chan eventstore.Position, 10)
 	go func() {
 		_ = reader.Subscribe(ctx, eventstore.Start, eventstore.SubscribeOptions{}, func(_ context.Context, batch eventstore.Batch) error {

@@ -234,15 +234,13 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 // readAllSQL reads only below the transaction-id horizon: every
 // transaction of this database with a smaller id has ended, so nothing can
 // still appear before the rows returned. It reads in two parts, in order:
-// first the events below the Store's floor ($4, a horizon proven earlier),
-// a plain keyset read; then, only when those do not fill the page, the
-// events from the floor ($5, $6: the greater of the floor and the reader's
-// position) up to GREATEST(es_horizon(), floor). The materialised CTE is
-// evaluated when the second part runs, not before, so a catch-up pays for
-// es_horizon() (which reads pg_stat_activity, about 0.3 ms) once at its tail
-// instead of on every page. Each row carries the horizon it was read under,
-// which becomes the new floor. es_horizon() is not parallel safe, so the
-// UNION ALL runs as a plain Append, one part after the other.
+// first the events below the Store's floor ($4, a horizon proven earlier);
+// then, only when those do not fill the page, the events from the floor
+// ($5, $6: the greater of the floor and the reader's position) up to
+// GREATEST(es_horizon(), floor). The materialised CTE is evaluated when the
+// second part runs, not before. Each row carries the horizon it was read
+// under, which becomes the new floor. es_horizon() is not parallel safe, so
+// the UNION ALL runs as a plain Append, one part after the other.
 const readAllSQL = `WITH h AS MATERIALIZED (SELECT GREATEST(es_horizon(), $4::xid8) AS h)
 (SELECT $4::xid8, ` + selectColumns + ` FROM es_events
   WHERE (transaction_id, seq) > ($1::xid8, $2) AND transaction_id < $4::xid8
@@ -252,6 +250,16 @@ UNION ALL
   WHERE (transaction_id, seq) > ($5::xid8, $6) AND transaction_id < (SELECT h FROM h)
   ORDER BY transaction_id, seq LIMIT $3)
 LIMIT $3`
+
+// readBelowSQL is a plain keyset read below the floor $4, where every
+// transaction has ended: no horizon to compute. A reader behind the floor
+// (a catch-up) pages with it; es_horizon() (which reads pg_stat_activity,
+// about 0.3 ms) is then paid once at the tail instead of on every page, and
+// readAllSQL's two-part plan (about 0.5 µs per row more, measured) only
+// there too.
+const readBelowSQL = "SELECT " + selectColumns + ` FROM es_events
+  WHERE (transaction_id, seq) > ($1::xid8, $2) AND transaction_id < $4::xid8
+  ORDER BY transaction_id, seq LIMIT $3`
 
 // horizonFloor is the floor as a query argument.
 func (s *Store) horizonFloor() string { return strconv.FormatUint(s.floor.Load(), 10) }
@@ -268,6 +276,14 @@ func (s *Store) raiseFloor(xid uint64) {
 
 // ReadAll implements eventstore.Store.
 func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
+	return s.readAll(ctx, after, limit, false)
+}
+
+// readAll reads a page. Behind the floor it reads below it first, and asks
+// for the horizon only when that page comes back short; caughtUp (the
+// reader's last page was short, as for a live subscriber) asks at once,
+// saving that round trip.
+func (s *Store) readAll(ctx context.Context, after eventstore.Position, limit int, caughtUp bool) ([]eventstore.RecordedEvent, error) {
 	if err := checkLimit(limit); err != nil {
 		return nil, err
 	}
@@ -276,25 +292,44 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 			Message: fmt.Sprintf("position %s is not a Postgres event store position", after)}
 	}
 	floor := s.floor.Load()
+	var events []eventstore.RecordedEvent
+	if after.Commit < floor && !caughtUp {
+		rows, err := s.pool.Query(ctx, readBelowSQL, after.Commit, int64(after.Prepare), limit, floor)
+		if err != nil {
+			return nil, unavailable(ctx, "read all", err)
+		}
+		if events, err = scanEvents(rows, limit, nil); err != nil {
+			return nil, unavailable(ctx, "read all", err)
+		}
+		if err := checkOrder(after, events); err != nil {
+			return nil, err
+		}
+		if len(events) == limit {
+			return events, nil
+		}
+		if len(events) > 0 {
+			after = events[len(events)-1].Position
+		}
+	}
 	// (floor, 0) is before every event of transaction floor: seq starts at 1.
 	above := eventstore.Position{Commit: floor}
 	if above.Less(after) {
 		above = after
 	}
-	rows, err := s.pool.Query(ctx, readAllSQL, after.Commit, int64(after.Prepare), limit, floor, above.Commit, int64(above.Prepare))
+	rows, err := s.pool.Query(ctx, readAllSQL, after.Commit, int64(after.Prepare), limit-len(events), floor, above.Commit, int64(above.Prepare))
 	if err != nil {
 		return nil, unavailable(ctx, "read all", err)
 	}
 	horizon := floor
-	events, err := scanEvents(rows, limit, &horizon)
+	more, err := scanEvents(rows, limit-len(events), &horizon)
 	if err != nil {
 		return nil, unavailable(ctx, "read all", err)
 	}
-	if err := checkOrder(after, events); err != nil {
+	if err := checkOrder(after, more); err != nil {
 		return nil, err
 	}
 	s.raiseFloor(horizon)
-	return events, nil
+	return append(events, more...), nil
 }
 
 // Head implements eventstore.Store.

@@ -130,9 +130,10 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, opts e
 	pos := after
 	retry := time.Duration(0)
 	failures := 0
+	caughtUp := false
 	for {
 		woken := s.wake.wait()
-		events, err := s.ReadAll(ctx, pos, maxBatch)
+		events, err := s.readAll(ctx, pos, maxBatch, caughtUp)
 		var held bool
 		if err == nil && len(events) < maxBatch {
 			last := pos
@@ -155,6 +156,7 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, opts e
 			continue
 		}
 		failures = 0
+		caughtUp = len(events) < maxBatch
 		if len(events) > 0 {
 			if err := checkOrder(pos, events); err != nil {
 				return err
