@@ -79,6 +79,9 @@ func (s *Server) requestCode(w http.ResponseWriter, r *http.Request,
 type verifyRequest struct {
 	Email string `json:"email" required:"true"`
 	Code  string `json:"code" required:"true"`
+	// Password is accepted (and not yet used) so that the portal page can
+	// send it already: issue 10 makes verification set it and require it.
+	Password string `json:"password"`
 }
 
 func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
@@ -115,10 +118,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	res, err := s.cfg.Accounts.Login(r.Context(), commands.Login{Email: req.Email, Password: req.Password,
 		DeviceToken: req.DeviceToken, Meta: requestMeta(r)})
 	if err != nil {
-		if errors.Is(err, account.ErrInvalidCredentials) {
-			err = &Error{Status: http.StatusUnauthorized, Code: "invalid_credentials", Message: "the email address or the password is wrong"}
-		}
-		s.writeError(w, r, err)
+		s.writeError(w, r, loginError(err))
 		return
 	}
 	reply := map[string]any{
@@ -132,7 +132,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, sess commands.Session) {
-	res, err := s.cfg.Accounts.Logout(r.Context(), commands.Logout{Token: bearer(r), Meta: requestMeta(r)})
+	token, _ := requestToken(r) // requireSession has accepted it
+	res, err := s.cfg.Accounts.Logout(r.Context(), commands.Logout{Token: token, Meta: requestMeta(r)})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -249,10 +250,17 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-// requireSession resolves the bearer token to a session, or answers 401.
+// requireSession resolves the bearer token (or the page's session cookie
+// with its CSRF proof) to a session, or answers 401 (403 for a cookie
+// without the proof).
 func (s *Server) requireSession(next sessionHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sess, err := s.cfg.Accounts.Authenticate(r.Context(), bearer(r))
+		token, err := requestToken(r)
+		if err != nil {
+			s.writeError(w, r, errCSRF)
+			return
+		}
+		sess, err := s.cfg.Accounts.Authenticate(r.Context(), token)
 		if errors.Is(err, commands.ErrUnauthenticated) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="multimedia"`)
 			s.writeError(w, r, &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "log in first: send Authorization: Bearer <token>"})

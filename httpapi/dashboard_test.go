@@ -18,26 +18,12 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/platform/browsertest"
 )
 
 // chromiumPath finds Debian's chromium (scripts/ensure-chromium.sh installs
 // it for `make test`). The test skips without it only outside CI.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, c := range []string{os.Getenv("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"} {
-		if c == "" {
-			continue
-		}
-		if p, err := exec.LookPath(c); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium is not installed; run scripts/ensure-chromium.sh (make test does)")
-	}
-	t.Skip("chromium is not installed and CI is not set: run scripts/ensure-chromium.sh to enable the dashboard browser test")
-	return ""
-}
+func chromiumPath(t *testing.T) string { return browsertest.ChromiumPath(t) }
 
 // runChromium runs headless Chromium with a fresh profile and a virtual
 // time budget, so that it returns once the page's fetches and scripts

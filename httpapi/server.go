@@ -21,6 +21,7 @@ import (
 	"github.com/multimedia-portal/multimedia/auth/password"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/portal"
 )
 
 // openapiYAML is the served document: openapi/00-base.yaml (info and
@@ -236,6 +237,7 @@ func (s *Server) routes() {
 	s.auditRoutes(api)
 	s.contentRoutes(api)
 	s.readRoutes(r, api)
+	s.portalRoutes(r, api)
 }
 
 // routedMethods are the methods tried when a request matches no route.
@@ -254,6 +256,10 @@ func (s *Server) handleUnrouted(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(allow) == 0 {
+		if portal.IsPagePath(r) {
+			portal.NotFound(w, r)
+			return
+		}
 		s.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such endpoint: " + r.URL.Path})
 		return
 	}

@@ -1,0 +1,91 @@
+package portal
+
+import (
+	"embed"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/gorilla/mux"
+)
+
+// staticFS holds the page: the shell, the 404 page, the stylesheet and the
+// scripts. Everything the browser loads comes from here.
+//
+//go:embed static
+var staticFS embed.FS
+
+// Paths answered with the app shell; the script picks the view.
+var pagePaths = []string{"/", "/register", "/verify", "/login", "/reset-password", "/videos", "/articles/{slug}"}
+
+var contentTypes = map[string]string{
+	".html": "text/html; charset=utf-8",
+	".js":   "text/javascript; charset=utf-8",
+	".css":  "text/css; charset=utf-8",
+	".svg":  "image/svg+xml",
+}
+
+// CSP is the page's Content-Security-Policy: only this origin, no inline
+// script or style, no framing by anyone.
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+// Register adds the page paths and /assets/{name} to r (GET).
+func Register(r *mux.Router) {
+	for _, p := range pagePaths {
+		r.HandleFunc(p, serveFile("index.html", http.StatusOK)).Methods(http.MethodGet)
+	}
+	r.HandleFunc("/assets/{name}", func(w http.ResponseWriter, r *http.Request) {
+		serveFile(mux.Vars(r)["name"], http.StatusOK)(w, r)
+	}).Methods(http.MethodGet)
+}
+
+// IsPagePath reports whether an unmatched request should get the page's
+// 404 rather than the API's JSON one: a GET or HEAD outside /api and the
+// analysts' dashboard.
+func IsPagePath(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	p := r.URL.Path
+	for _, prefix := range []string{"/api", "/dashboard"} {
+		if p == prefix || strings.HasPrefix(p, prefix+"/") {
+			return false
+		}
+	}
+	return true
+}
+
+// NotFound answers with the friendly 404 page.
+func NotFound(w http.ResponseWriter, r *http.Request) {
+	serveFile("404.html", http.StatusNotFound)(w, r)
+}
+
+func serveFile(name string, status int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := path.Base(name)
+		body, err := staticFS.ReadFile("static/" + name)
+		ctype, known := contentTypes[path.Ext(name)]
+		if err != nil || !known || name == "." {
+			if name == "404.html" { // cannot happen: embedded
+				http.Error(w, "not found", http.StatusNotFound)
+				return
+			}
+			NotFound(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", ctype)
+		h.Set("Content-Security-Policy", CSP)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		h.Set("Cache-Control", "no-cache")
+		w.WriteHeader(status)
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(body)
+		}
+	}
+}
