@@ -22,7 +22,6 @@ var contentTypes = map[string]string{
 	".html": "text/html; charset=utf-8",
 	".js":   "text/javascript; charset=utf-8",
 	".css":  "text/css; charset=utf-8",
-	".svg":  "image/svg+xml",
 }
 
 // CSP is the page's Content-Security-Policy: only this origin, no inline

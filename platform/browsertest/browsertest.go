@@ -66,6 +66,19 @@ func New(t testing.TB, parent context.Context, width, height int) (ctx context.C
 	return ctx, cancel
 }
 
+// Isolated opens a tab in a new browser context of the browser ctx runs
+// (its own cookies and storage, like a private window) and returns its
+// chromedp context. The tab closes with the test.
+func Isolated(t testing.TB, ctx context.Context) context.Context {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("open an isolated tab: %v", err)
+	}
+	return tab
+}
+
 // ArtefactDir returns dir (created), for screenshots a test keeps.
 func ArtefactDir(t testing.TB, dir string) string {
 	t.Helper()

@@ -260,6 +260,7 @@ function viewRegister() {
       state.email = address;
       state.password = pw.input.value;
       state.codeSentAt = Date.now();
+      rememberSent('verify', address, state.codeSentAt);
       navigate('/verify');
     }).then(() => {
       if (!msg.el.hidden) {
@@ -272,6 +273,19 @@ function viewRegister() {
     h('p', { id: 'register-intro', class: 'lead' }, 'Register to download NATO’s broadcast-quality videos free of charge. We will email you a code to confirm your address.'),
     form,
     h('p', { class: 'aside' }, 'Already have an account? ', h('a', { href: '/login' }, 'Log in'))));
+}
+
+/**
+ * When a code was last asked for this address and purpose: kept in
+ * sessionStorage (a time, nothing secret) so that a reload still knows
+ * when the next one can be sent.
+ */
+function sentAt(kind, email) {
+  try { return Number(sessionStorage.getItem(`mm-code-${kind}-${email}`)) || 0; } catch { return 0; }
+}
+
+function rememberSent(kind, email, t) {
+  try { sessionStorage.setItem(`mm-code-${kind}-${email}`, String(t)); } catch { /* private mode: memory only */ }
 }
 
 /** "Didn't receive a code?" with "Send new code" and when it can be sent. */
@@ -356,7 +370,8 @@ function viewVerify() {
   return narrow(page('Check your inbox and enter verification code',
     h('p', { class: 'lead' }, ...sentTo, 'Enter the code to verify your account. ', h('strong', {}, 'This code will expire in 30 minutes.')),
     form,
-    resendBlock(getEmail, () => state.codeSentAt, (t) => { state.codeSentAt = t; }, '/api/accounts/verification-code', msg)));
+    resendBlock(getEmail, () => Math.max(state.codeSentAt, sentAt('verify', getEmail())),
+      (t) => { state.codeSentAt = t; rememberSent('verify', getEmail(), t); }, '/api/accounts/verification-code', msg)));
 }
 
 function verifiedView(loggedIn) {
@@ -452,6 +467,7 @@ function resetAsk() {
     busy(submit, msg, async () => {
       await api('POST', '/api/password-resets', { email: address });
       Object.assign(r, { step: 'confirm', email: address, sentAt: Date.now() });
+      rememberSent('reset', address, r.sentAt);
       render();
     });
   });
@@ -498,7 +514,8 @@ function resetConfirm() {
     h('p', { class: 'lead' }, 'We have sent a verification code to your email address ', h('strong', {}, r.email),
       '. Enter the code to reset your password. ', h('strong', {}, 'This code will expire in 30 minutes.')),
     form,
-    resendBlock(() => r.email, () => r.sentAt, (t) => { r.sentAt = t; }, '/api/password-resets', msg),
+    resendBlock(() => r.email, () => Math.max(r.sentAt, sentAt('reset', r.email)),
+      (t) => { r.sentAt = t; rememberSent('reset', r.email, t); }, '/api/password-resets', msg),
     h('p', { class: 'aside' }, other)));
 }
 
