@@ -18,7 +18,7 @@ func TestKnownDeviceIsNotKeptOut(t *testing.T) {
 	ctx := context.Background()
 	const addr = "keeper@example.com"
 	const pw = "Guarded-Pass-42!"
-	e.register(t, addr, pw)
+	e.registerVerified(t, addr, pw)
 	device := e.firstLogin(t, addr, pw)
 	login := func(password, deviceToken string) (commands.LoginResult, error) {
 		return e.accounts.Login(ctx, commands.Login{Email: addr, Password: password, DeviceToken: deviceToken})
@@ -60,7 +60,7 @@ func TestResetForgetsKnownDevices(t *testing.T) {
 	ctx := context.Background()
 	const addr = "resetdevice@example.com"
 	const pw = "Before-Reset-42!"
-	e.register(t, addr, pw)
+	e.registerVerified(t, addr, pw)
 	device := e.firstLogin(t, addr, pw)
 	code := e.resetCode(t, addr)
 	const newPw = "After-Reset-42!"

@@ -22,7 +22,10 @@ type ConfirmPasswordReset struct {
 // ends every session of the account and mails a notice. The password rule
 // is checked first (it is public); an unknown address answers like an
 // account without a reset code, after the same hashing work and with the
-// same limits (see phantomAccounts).
+// same limits (see phantomAccounts). Wrong codes count per client and per
+// account. The code that just reset the password, sent again with the same
+// new password (a double click), answers like the success and costs
+// nothing.
 // Errors: *account.PasswordPolicyError, the code errors of VerifyEmail,
 // ErrUnavailable, ErrConflict.
 func (h *Accounts) ConfirmPasswordReset(ctx context.Context, cmd ConfirmPasswordReset) (Result, error) {
@@ -41,29 +44,49 @@ func (h *Accounts) ConfirmPasswordReset(ctx context.Context, cmd ConfirmPassword
 	if err != nil {
 		return Result{}, fmt.Errorf("hash password: %w", err)
 	}
+	client := h.clientKey(cmd.Meta)
 	a, err := h.lookup(ctx, email)
 	if err != nil {
 		return Result{}, err
 	}
 	if a == nil {
-		err := h.phantoms.decide(ctx, email, h.now(), func(p *account.Account) ([]account.Event, error) {
-			return p.ConfirmPasswordReset(h.codes, code, newHash, h.now())
+		return Result{}, h.phantoms.decide(ctx, email, h.now(), func(p *account.Account) ([]account.Event, error) {
+			events, err := p.ConfirmPasswordReset(h.codes, code, newHash, client, h.now())
+			if err == nil {
+				// A one-in-a-million guess of a code nobody was sent: the
+				// phantom counts it as the wrong try it is.
+				return p.CountWrongTry(account.PurposeResetPassword, client, h.now())
+			}
+			return events, err
 		})
-		if err == nil { // a one-in-a-million guess of a code nobody was sent
-			err = account.ErrWrongCode
-		}
-		return Result{}, err
 	}
 	var at time.Time
+	repeated := false
 	pos, err := h.update(ctx, a.ID(), cmd.Meta, func(a *account.Account, now time.Time) ([]account.Event, error) {
-		at = now
-		return a.ConfirmPasswordReset(h.codes, code, newHash, now)
+		at, repeated = now, false
+		if a.RepeatsUsedCode(h.codes, account.PurposeResetPassword, code, now) {
+			// Sent again after it worked: if it would change nothing, it
+			// answers like the success it repeats and counts nothing.
+			if ok, _, err := h.passwords.Verify(cmd.NewPassword, a.PasswordHash()); err == nil && ok {
+				repeated = true
+				return nil, nil
+			}
+		}
+		return a.ConfirmPasswordReset(h.codes, code, newHash, client, now)
 	}, passwordChangedMailFor(email))
+	if repeated {
+		cur, err := h.loadAccount(ctx, a.ID())
+		if err != nil {
+			return Result{}, err
+		}
+		pos, err := h.lastPosition(ctx, cur)
+		return Result{AccountID: a.ID(), Position: pos}, err
+	}
 	if errors.Is(err, account.ErrWrongCode) && a.Verified() {
 		// A verified account answers verify on its phantom; the phantom
 		// counts this wrong try too, so both see the same hourly count.
 		if perr := h.phantoms.decide(ctx, email, h.now(), func(p *account.Account) ([]account.Event, error) {
-			return p.CountWrongTry(account.PurposeResetPassword, h.now())
+			return p.CountWrongTry(account.PurposeResetPassword, client, h.now())
 		}); perr != nil {
 			return Result{}, perr
 		}

@@ -66,7 +66,17 @@ func (e *accountsEnv) mailedCode(t *testing.T, do func() error) string {
 	return code
 }
 
-// firstLogin logs in to addr from a new device and returns its token.
+// registerVerified registers addr and verifies it with pw.
+func (e *accountsEnv) registerVerified(t *testing.T, addr, pw string) {
+	t.Helper()
+	code := e.register(t, addr, pw)
+	if _, err := e.accounts.VerifyEmail(context.Background(), commands.VerifyEmail{Email: addr, Code: code, Password: pw}); err != nil {
+		t.Fatalf("verify %s: %v", addr, err)
+	}
+}
+
+// firstLogin logs in to addr (verified) from a new device and returns its
+// token.
 func (e *accountsEnv) firstLogin(t *testing.T, addr, pw string) string {
 	t.Helper()
 	res, err := e.accounts.Login(context.Background(), commands.Login{Email: addr, Password: pw})
@@ -98,7 +108,7 @@ func TestUnknownAddressesAnswerLikeAccounts(t *testing.T) {
 	const pw = "Correct-Horse-42!"
 	unverifiedCode := e.register(t, "unverified@example.com", pw)
 	verifiedCode := e.register(t, "verified@example.com", pw)
-	if _, err := e.accounts.VerifyEmail(ctx, commands.VerifyEmail{Email: "verified@example.com", Code: verifiedCode}); err != nil {
+	if _, err := e.accounts.VerifyEmail(ctx, commands.VerifyEmail{Email: "verified@example.com", Code: verifiedCode, Password: pw}); err != nil {
 		t.Fatal(err)
 	}
 	const tries = 12 // past the per-code (5) and per-hour (10) limits
@@ -107,7 +117,7 @@ func TestUnknownAddressesAnswerLikeAccounts(t *testing.T) {
 		run := func(addr, code string) []string {
 			var got []string
 			for range tries {
-				_, err := e.accounts.VerifyEmail(ctx, commands.VerifyEmail{Email: addr, Code: wrongCode(code)})
+				_, err := e.accounts.VerifyEmail(ctx, commands.VerifyEmail{Email: addr, Code: wrongCode(code), Password: pw})
 				got = append(got, answer(err))
 			}
 			return got
@@ -201,7 +211,7 @@ func TestMixedAttemptsAnswerAlike(t *testing.T) {
 					var err error
 					switch s.do {
 					case "verify":
-						_, err = e.accounts.VerifyEmail(ctx, commands.VerifyEmail{Email: addr, Code: "000000"})
+						_, err = e.accounts.VerifyEmail(ctx, commands.VerifyEmail{Email: addr, Code: "000000", Password: pw})
 					case "resend":
 						_, _, err = e.accounts.RequestVerificationCode(ctx, commands.RequestVerificationCode{Email: addr})
 					case "reset":
@@ -223,7 +233,7 @@ func TestMixedAttemptsAnswerAlike(t *testing.T) {
 				t.Skip("the drawn code is the test's wrong code")
 			}
 			vcode := e.register(t, verified, pw)
-			if _, err := e.accounts.VerifyEmail(ctx, commands.VerifyEmail{Email: verified, Code: vcode}); err != nil {
+			if _, err := e.accounts.VerifyEmail(ctx, commands.VerifyEmail{Email: verified, Code: vcode, Password: pw}); err != nil {
 				t.Fatal(err)
 			}
 			start := e.clock.Now()
@@ -263,14 +273,14 @@ func TestAnOldUnverifiedAccountAnswersLikeTheRest(t *testing.T) {
 	const pw = "Scenario-Pass-42!"
 	e.register(t, "stale@example.com", pw)
 	vcode := e.register(t, "done@example.com", pw)
-	if _, err := e.accounts.VerifyEmail(ctx, commands.VerifyEmail{Email: "done@example.com", Code: vcode}); err != nil {
+	if _, err := e.accounts.VerifyEmail(ctx, commands.VerifyEmail{Email: "done@example.com", Code: vcode, Password: pw}); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.advance(2 * time.Hour) // every code has expired
 	run := func(addr string) []string {
 		var got []string
 		for range 12 {
-			_, err := e.accounts.VerifyEmail(ctx, commands.VerifyEmail{Email: addr, Code: "000000"})
+			_, err := e.accounts.VerifyEmail(ctx, commands.VerifyEmail{Email: addr, Code: "000000", Password: pw})
 			got = append(got, status(err))
 		}
 		return got
@@ -297,7 +307,7 @@ func TestPhantomsAreSharedByInstances(t *testing.T) {
 	run := func(addr string, instances ...*commands.Accounts) []string {
 		var got []string
 		for i := range 8 {
-			_, err := instances[i%len(instances)].VerifyEmail(ctx, commands.VerifyEmail{Email: addr, Code: "000000"})
+			_, err := instances[i%len(instances)].VerifyEmail(ctx, commands.VerifyEmail{Email: addr, Code: "000000", Password: "Scenario-Pass-42!"})
 			got = append(got, status(err))
 		}
 		return got

@@ -79,9 +79,11 @@ func (s *Server) requestCode(w http.ResponseWriter, r *http.Request,
 type verifyRequest struct {
 	Email string `json:"email" required:"true"`
 	Code  string `json:"code" required:"true"`
-	// Password is accepted (and not yet used) so that the portal page can
-	// send it already: issue 10 makes verification set it and require it.
-	Password string `json:"password"`
+	// Password is the one typed when registering: verification sets it,
+	// replacing the registration's, which may be a stranger's who
+	// registered the address first. An addition to DESIGN.md's
+	// {email, code} (issue 10, item 2).
+	Password string `json:"password" required:"true"`
 }
 
 func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
@@ -90,7 +92,12 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	res, err := s.cfg.Accounts.VerifyEmail(r.Context(), commands.VerifyEmail{Email: req.Email, Code: req.Code, Meta: requestMeta(r)})
+	if len(req.Password) > account.MaxPasswordBytes {
+		s.writeError(w, r, badRequest("password_too_long", "field \"password\" is over 1024 bytes", map[string]any{"field": "password"}))
+		return
+	}
+	res, err := s.cfg.Accounts.VerifyEmail(r.Context(), commands.VerifyEmail{Email: req.Email, Code: req.Code,
+		Password: req.Password, Meta: requestMeta(r)})
 	if err != nil {
 		s.writeError(w, r, codeError(err))
 		return
@@ -224,8 +231,16 @@ func codeError(err error) error {
 		return badRequest("invalid_code", "the code is wrong or has expired; check it or ask for a new one", map[string]any{"field": "code"})
 	}
 	if errors.Is(err, account.ErrTooManyAttempts) {
+		// Retry-After is the real wait: until enough of the hour's tries
+		// leave the window, or, for a voided code, until a new code may be
+		// asked for (no header when that is now).
+		var ae *account.AttemptsError
+		var wait time.Duration
+		if errors.As(err, &ae) {
+			wait = ae.Wait
+		}
 		return &Error{Status: http.StatusTooManyRequests, Code: "too_many_attempts",
-			Message: "too many wrong codes; ask for a new code and try again later", RetryAfter: 15 * time.Minute}
+			Message: "too many wrong codes; ask for a new code and try again later", RetryAfter: wait}
 	}
 	return err
 }

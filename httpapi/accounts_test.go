@@ -47,6 +47,16 @@ func register(t *testing.T, e *testEnv, email string) {
 	wantStatus(t, rec, http.StatusAccepted)
 }
 
+// registerVerified registers email with strongPassword and verifies it
+// with the mailed code: nobody logs in before that.
+func registerVerified(t *testing.T, e *testEnv, email string) {
+	t.Helper()
+	register(t, e, email)
+	code := e.codeFromMail(t, email, "verification code")
+	rec := doRequest(t, e.server, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": code, "password": strongPassword})
+	wantStatus(t, rec, http.StatusOK)
+}
+
 // TestAccountFlow walks the account page end to end over HTTP, reading the
 // codes from Mailpit, on the Postgres event store under the audit chain as
 // `serve` wires it. TestAccountFlowOnEventStoreDB runs the same flow on
@@ -77,15 +87,18 @@ func accountFlow(t *testing.T, e *testEnv) {
 	if code == wrong {
 		wrong = "111111"
 	}
-	rec = doRequest(t, s, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": wrong})
+	rec = doRequest(t, s, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": wrong, "password": strongPassword})
 	wantStatus(t, rec, http.StatusBadRequest)
 	if got := errorOf(t, rec).Code; got != "invalid_code" {
 		t.Fatalf("wrong code: error code %q", got)
 	}
-	rec = doRequest(t, s, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": code})
+	rec = doRequest(t, s, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": code, "password": strongPassword})
 	wantStatus(t, rec, http.StatusOK)
-	// A used code fails.
-	rec = doRequest(t, s, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": code})
+	// The same request again (a double click) answers like the success;
+	// the used code with another password fails.
+	rec = doRequest(t, s, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": code, "password": strongPassword})
+	wantStatus(t, rec, http.StatusOK)
+	rec = doRequest(t, s, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": code, "password": "Another-Password-42!"})
 	wantStatus(t, rec, http.StatusBadRequest)
 
 	old := login(t, s, email, strongPassword)
@@ -160,7 +173,7 @@ func TestCodeBruteForceIsStopped(t *testing.T) {
 			continue
 		}
 		tries++
-		rec := doRequest(t, e.server, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": g})
+		rec := doRequest(t, e.server, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": g, "password": strongPassword})
 		if rec.Code == http.StatusTooManyRequests {
 			if rec.Header().Get("Retry-After") == "" {
 				t.Fatal("429 without Retry-After")
@@ -172,7 +185,7 @@ func TestCodeBruteForceIsStopped(t *testing.T) {
 	if tries > 6 {
 		t.Fatalf("brute force not stopped after %d wrong codes", tries)
 	}
-	rec := doRequest(t, e.server, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": code})
+	rec := doRequest(t, e.server, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": code, "password": strongPassword})
 	if rec.Code == http.StatusOK {
 		t.Fatal("the right code still works after a brute-force attempt")
 	}
@@ -320,7 +333,7 @@ func TestBadInput(t *testing.T) {
 		{"space in email", "/api/accounts", map[string]any{"email": "a b@example.com", "password": strongPassword}, 400, "invalid_email", "email"},
 		{"long email", "/api/accounts", map[string]any{"email": strings.Repeat("a", 250) + "@example.com", "password": strongPassword}, 400, "invalid_email", "email"},
 		{"newsletter not bool", "/api/accounts", map[string]any{"email": "a@example.com", "password": strongPassword, "newsletter": "yes"}, 400, "wrong_type", "newsletter"},
-		{"malformed code", "/api/accounts/verify", map[string]any{"email": "a@example.com", "code": "12ab"}, 400, "invalid_code", "code"},
+		{"malformed code", "/api/accounts/verify", map[string]any{"email": "a@example.com", "code": "12ab", "password": strongPassword}, 400, "invalid_code", "code"},
 		{"2 KB new password", "/api/password-resets/confirm", map[string]any{"email": "a@example.com", "code": "123456", "new_password": strings.Repeat("A", 2048)}, 400, "password_too_long", "new_password"},
 	}
 	for _, c := range cases {
@@ -382,7 +395,7 @@ func TestHeldBackResendAnswers202AndSendsNothing(t *testing.T) {
 func TestKnownDeviceLogsInDuringTheDelay(t *testing.T) {
 	e := newTestEnv(t)
 	email := uniqueEmail("device")
-	register(t, e, email)
+	registerVerified(t, e, email)
 	first := login(t, e.server, email, strongPassword)
 	if first.DeviceToken == "" {
 		t.Fatal("the first login returned no device_token")

@@ -52,7 +52,7 @@ func TestAuditEndpoints(t *testing.T) {
 	email := uniqueEmail("audit")
 	register(t, e, email)
 	code := e.codeFromMail(t, email, "verification code")
-	wantStatus(t, doRequest(t, s, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": code}), http.StatusOK)
+	wantStatus(t, doRequest(t, s, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": code, "password": strongPassword}), http.StatusOK)
 	sess := login(t, s, email, strongPassword)
 	wantStatus(t, doRequest(t, s, http.MethodPost, "/api/sessions", "", map[string]any{"email": email, "password": "Wrong-Password-123"}), http.StatusUnauthorized)
 	wantStatus(t, doRequest(t, s, http.MethodPut, "/api/me/newsletter", sess.Token, map[string]any{"subscribed": true}), http.StatusOK)

@@ -95,9 +95,9 @@ func TestAccountFlowOnEventStoreDB(t *testing.T) {
 
 	register(t, e, email)
 	code := e.codeFromMail(t, email, "verification code")
-	rec := doRequest(t, s, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": code})
+	rec := doRequest(t, s, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": code, "password": strongPassword})
 	wantStatus(t, rec, http.StatusOK)
-	rec = doRequest(t, s, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": code})
+	rec = doRequest(t, s, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": code, "password": "Another-Password-42!"})
 	wantStatus(t, rec, http.StatusBadRequest)
 
 	tok := login(t, s, email, strongPassword)

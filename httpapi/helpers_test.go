@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -95,6 +96,13 @@ func newTestEnv(t *testing.T, opts ...func(*Config)) *testEnv {
 // test's pool; nil means the Postgres one.
 func newTestEnvOn(t *testing.T, openStore func(ctx context.Context, pool *pgxpool.Pool) eventstore.Store, opts ...func(*Config)) *testEnv {
 	t.Helper()
+	return newTestEnvWith(t, openStore, account.Policy{}, opts...)
+}
+
+// newTestEnvWith is newTestEnvOn with the account rules' policy (zero: the
+// default one).
+func newTestEnvWith(t testing.TB, openStore func(ctx context.Context, pool *pgxpool.Pool) eventstore.Store, policy account.Policy, opts ...func(*Config)) *testEnv {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	pool := pgtest.NewPool(t)
@@ -127,12 +135,13 @@ func newTestEnvOn(t *testing.T, openStore func(ctx context.Context, pool *pgxpoo
 	hasher := &countingHasher{}
 	accounts, err := commands.NewAccounts(commands.AccountsConfig{
 		Store: store, Passwords: hasher, Codes: codes, Outbox: mailOutbox, Sessions: sessions.New(pool),
-		Phantoms: phantoms.New(pool),
+		Phantoms: phantoms.New(pool), Policy: policy,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Accounts: accounts, RateLimit: RateLimit{Off: true}, Logger: logger}
+	// The reply floors are off in tests; BenchmarkAccountTiming measures them.
+	cfg := Config{Accounts: accounts, RateLimit: RateLimit{Off: true}, ReplyFloors: ReplyFloors{Off: true}, Logger: logger}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -144,6 +153,12 @@ func newTestEnvOn(t *testing.T, openStore func(ctx context.Context, pool *pgxpoo
 }
 
 func doRequest(t *testing.T, h http.Handler, method, path, token string, body any, headers ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	return doRequestFrom(t, h, "192.0.2.10", method, path, token, body, headers...)
+}
+
+// doRequestFrom is doRequest from the client address ip.
+func doRequestFrom(t *testing.T, h http.Handler, ip, method, path, token string, body any, headers ...string) *httptest.ResponseRecorder {
 	t.Helper()
 	var rd io.Reader
 	var raw []byte
@@ -164,7 +179,7 @@ func doRequest(t *testing.T, h http.Handler, method, path, token string, body an
 		rd = bytes.NewReader(js)
 	}
 	req := httptest.NewRequest(method, path, rd)
-	req.RemoteAddr = "192.0.2.10:4321"
+	req.RemoteAddr = net.JoinHostPort(ip, "4321")
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

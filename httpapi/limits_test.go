@@ -13,7 +13,7 @@ import (
 func TestLoginDelaysAfterFailures(t *testing.T) {
 	e := newTestEnv(t)
 	email := uniqueEmail("delay")
-	register(t, e, email)
+	registerVerified(t, e, email)
 	for i := range 5 {
 		rec := doRequest(t, e.server, http.MethodPost, "/api/sessions", "", map[string]any{"email": email, "password": "Wrong-Password-" + strconv.Itoa(i)})
 		wantStatus(t, rec, http.StatusUnauthorized)

@@ -47,7 +47,7 @@ func TestProfileRightAfterLoginShowsTheLogin(t *testing.T) {
 		c.Profiles, c.Consistency, c.ConsistencyTimeout = profiles, waiter, 30*time.Second
 	})
 	email := uniqueEmail("freshlogin")
-	register(t, e, email)
+	registerVerified(t, e, email)
 	sess := login(t, e.server, email, strongPassword)
 
 	ctx, stop := context.WithCancel(runCtx)

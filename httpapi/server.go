@@ -101,6 +101,9 @@ type Config struct {
 	Audit              *audit.Service // serves the auditors' endpoints; nil: 503 to a valid auditor token
 	RateLimit          RateLimit
 	TrustedProxies     []netip.Prefix
+	// ReplyFloors hold the public account endpoints' answers to a least
+	// time (see ReplyFloors); zero means DefaultReplyFloors.
+	ReplyFloors ReplyFloors
 	// PasswordGate bounds the argon2id computations of the endpoints that
 	// hash (register, verify, login, reset confirm); nil means
 	// password.NewGate(0, 0): 2 x GOMAXPROCS slots, 2 s of queueing.
@@ -134,6 +137,9 @@ func (c Config) Validate() error {
 	}
 	if c.ConsistencyTimeout < 0 {
 		problems = append(problems, errors.New("httpapi: ConsistencyTimeout is negative"))
+	}
+	if err := c.ReplyFloors.Validate(); err != nil {
+		problems = append(problems, err)
 	}
 	return errors.Join(problems...)
 }
@@ -180,6 +186,9 @@ func New(cfg Config) (*Server, error) {
 		}
 		cfg.PositionTokens = t
 	}
+	if cfg.ReplyFloors == (ReplyFloors{}) {
+		cfg.ReplyFloors = DefaultReplyFloors()
+	}
 	if cfg.PasswordGate == nil {
 		cfg.PasswordGate = password.NewGate(0, 0)
 	}
@@ -225,15 +234,22 @@ func (s *Server) routes() {
 
 	api := r.PathPrefix("/api").Subrouter()
 	api.Use(s.rateLimit)
-	api.Handle("/accounts", s.hashing(s.handleRegister)).Methods(http.MethodPost)
-	api.HandleFunc("/accounts/verification-code", s.handleResendCode).Methods(http.MethodPost)
-	api.Handle("/accounts/verify", s.hashing(s.handleVerify)).Methods(http.MethodPost)
-	api.Handle("/sessions", s.hashing(s.handleLogin)).Methods(http.MethodPost)
+	// The public account endpoints answer no sooner than their floor, so
+	// that an address with an account and one without take as long; the
+	// floor is outside the password gate, so its 503s leave on time too.
+	floors := s.cfg.ReplyFloors
+	if floors.Off {
+		floors = ReplyFloors{}
+	}
+	api.HandleFunc("/accounts", atLeast(floors.Register, s.hashing(s.handleRegister).ServeHTTP)).Methods(http.MethodPost)
+	api.HandleFunc("/accounts/verification-code", atLeast(floors.ResendCode, s.handleResendCode)).Methods(http.MethodPost)
+	api.HandleFunc("/accounts/verify", atLeast(floors.Verify, s.hashing(s.handleVerify).ServeHTTP)).Methods(http.MethodPost)
+	api.HandleFunc("/sessions", atLeast(floors.Login, s.hashing(s.handleLogin).ServeHTTP)).Methods(http.MethodPost)
 	api.Handle("/sessions/current", s.requireSession(s.handleLogout)).Methods(http.MethodDelete)
 	api.Handle("/me", s.requireSession(s.handleMe)).Methods(http.MethodGet)
 	api.Handle("/me/newsletter", s.requireSession(s.handleNewsletter)).Methods(http.MethodPut)
-	api.HandleFunc("/password-resets", s.handleResetRequest).Methods(http.MethodPost)
-	api.Handle("/password-resets/confirm", s.hashing(s.handleResetConfirm)).Methods(http.MethodPost)
+	api.HandleFunc("/password-resets", atLeast(floors.ResetRequest, s.handleResetRequest)).Methods(http.MethodPost)
+	api.HandleFunc("/password-resets/confirm", atLeast(floors.ResetConfirm, s.hashing(s.handleResetConfirm).ServeHTTP)).Methods(http.MethodPost)
 	s.auditRoutes(api)
 	s.contentRoutes(api)
 	s.readRoutes(r, api)

@@ -144,7 +144,7 @@ func TestConsistentWithAStoppedProjection(t *testing.T) {
 	})
 	s := e.server
 	email := uniqueEmail("stopped")
-	register(t, e, email)
+	registerVerified(t, e, email)
 	sess := login(t, s, email, strongPassword)
 	wantStatus(t, doRequest(t, s, http.MethodGet, "/api/me?consistent_with="+sess.Position, sess.Token, nil), http.StatusOK)
 

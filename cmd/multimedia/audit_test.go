@@ -49,7 +49,7 @@ func seedAccount(t *testing.T, base, email, pw string) (id, token string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, body := call(t, "POST", base+"/api/accounts/verify", "", map[string]any{"email": email, "code": codeRe.FindString(msg.Text)}); st != http.StatusOK {
+	if st, body := call(t, "POST", base+"/api/accounts/verify", "", map[string]any{"email": email, "code": codeRe.FindString(msg.Text), "password": pw}); st != http.StatusOK {
 		t.Fatalf("verify: %d %v", st, body)
 	}
 	if st, _ := call(t, "POST", base+"/api/sessions", "", map[string]any{"email": email, "password": pw + "x"}); st != http.StatusUnauthorized {

@@ -179,7 +179,7 @@ func serveEndToEnd(t *testing.T, env map[string]string) {
 		t.Fatal(err)
 	}
 	code := codeRe.FindString(msg.Text)
-	st, body := call(t, "POST", base+"/api/accounts/verify", "", map[string]any{"email": email, "code": code})
+	st, body := call(t, "POST", base+"/api/accounts/verify", "", map[string]any{"email": email, "code": code, "password": pw})
 	if st != http.StatusOK {
 		t.Fatalf("verify: %d %v", st, body)
 	}
@@ -251,8 +251,13 @@ func TestServeWithoutProjectorsAnswers503(t *testing.T) {
 	call(t, "POST", base+"/api/accounts", "", map[string]any{"email": email, "password": pw})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if _, err := pit.WaitForMessage(ctx, email, "verification code"); err != nil {
+	msg, err := pit.WaitForMessage(ctx, email, "verification code")
+	if err != nil {
 		t.Fatal(err)
+	}
+	code := regexp.MustCompile(`\b\d{6}\b`).FindString(msg.Text)
+	if st, body := call(t, "POST", base+"/api/accounts/verify", "", map[string]any{"email": email, "code": code, "password": pw}); st != http.StatusOK {
+		t.Fatalf("verify: %d %v", st, body)
 	}
 	st, body := call(t, "POST", base+"/api/sessions", "", map[string]any{"email": email, "password": pw})
 	if st != http.StatusCreated {

@@ -24,7 +24,7 @@ type Account struct {
 
 	codes      map[Purpose]*codeState
 	issues     map[Purpose][]time.Time // issue times of the last RateWindow
-	wrongTries []time.Time             // wrong code attempts of the last RateWindow
+	wrongTries []codeTry               // wrong code attempts of the last RateWindow
 	// refusals holds when each kind of refusal that changes nothing (no
 	// code, expired, voided, over the hourly limit) was last recorded.
 	refusals map[refusal]time.Time
@@ -40,6 +40,12 @@ type Account struct {
 type refusal struct {
 	purpose Purpose
 	reason  RejectionReason
+}
+
+// codeTry is one counted wrong code attempt and the client it came from.
+type codeTry struct {
+	at     time.Time
+	client string
 }
 
 // codeState is the active code of one purpose.
@@ -95,12 +101,16 @@ func (a *Account) Apply(e Event) {
 			if c := a.codes[e.Purpose]; c != nil {
 				c.wrongTries++
 			}
-			a.wrongTries = append(pruneBefore(a.wrongTries, e.At.Add(-RateWindow)), e.At)
+			a.wrongTries = append(pruneTriesBefore(a.wrongTries, e.At.Add(-RateWindow)), codeTry{at: e.At, client: e.Client})
 		}
 	case AccountVerified:
 		a.verified = true
 		a.verifiedAt = e.At
 		a.consume(PurposeVerifyEmail)
+	case PasswordSetAtVerification:
+		a.passwordHash = e.PasswordHash
+		clear(a.sessions)
+		a.failedLogins = 0
 	case LoggedIn:
 		a.sessions[e.SessionID] = struct{}{}
 		a.failedLogins = 0
@@ -134,6 +144,15 @@ func (a *Account) consume(p Purpose) {
 func pruneBefore(ts []time.Time, cutoff time.Time) []time.Time {
 	i := 0
 	for i < len(ts) && !ts[i].After(cutoff) {
+		i++
+	}
+	return ts[i:]
+}
+
+// pruneTriesBefore is pruneBefore for code tries.
+func pruneTriesBefore(ts []codeTry, cutoff time.Time) []codeTry {
+	i := 0
+	for i < len(ts) && !ts[i].at.After(cutoff) {
 		i++
 	}
 	return ts[i:]

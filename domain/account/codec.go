@@ -13,6 +13,7 @@ var codec = eventcodec.New(
 	eventcodec.Type[VerificationCodeIssued](VerificationCodeIssuedType),
 	eventcodec.Type[VerificationCodeRejected](VerificationCodeRejectedType),
 	eventcodec.Type[AccountVerified](AccountVerifiedType),
+	eventcodec.Type[PasswordSetAtVerification](PasswordSetAtVerificationType),
 	eventcodec.Type[LoggedIn](LoggedInType),
 	eventcodec.Type[LoginFailed](LoginFailedType),
 	eventcodec.Type[LoggedOut](LoggedOutType),
@@ -58,6 +59,9 @@ func Redact(e Event) Event {
 		v.PasswordHash = Redacted
 		return v
 	case PasswordRehashed:
+		v.PasswordHash = Redacted
+		return v
+	case PasswordSetAtVerification:
 		v.PasswordHash = Redacted
 		return v
 	default:

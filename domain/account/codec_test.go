@@ -15,6 +15,7 @@ func allEvents() []Event {
 		issued(PurposeVerifyEmail, "123456", t0),
 		rejected(PurposeResetPassword, RejectedExpired, at(1)),
 		verified(at(2)),
+		PasswordSetAtVerification{AccountID: testID, PasswordHash: "$argon2id$chosen", At: at(2)},
 		loggedIn("sess-1", at(3)),
 		failed(at(4)),
 		LoggedOut{AccountID: testID, SessionID: "sess-1", At: at(5)},

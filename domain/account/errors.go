@@ -85,6 +85,26 @@ func (e *RetryAfterError) Error() string {
 // Is makes errors.Is(err, ErrLoginDelayed) true.
 func (e *RetryAfterError) Is(target error) bool { return target == ErrLoginDelayed }
 
+// AttemptsError is a refusal for too many wrong codes (errors.Is
+// ErrTooManyAttempts, and ErrCodeVoided for a voided code) with the real
+// wait: until enough of the hour's counted tries leave the window, or, for
+// a voided code, until a new code may be asked for (0: now).
+type AttemptsError struct {
+	// Err is ErrTooManyAttempts or ErrCodeVoided.
+	Err error
+	// Wait is how long until a try can succeed again, for a Retry-After
+	// header.
+	Wait time.Duration
+}
+
+// Error implements error; the message is Err's, without the wait, so that
+// it reads the same for every account.
+func (e *AttemptsError) Error() string { return e.Err.Error() }
+
+// Unwrap gives Err, so errors.Is sees ErrTooManyAttempts (and
+// ErrCodeVoided).
+func (e *AttemptsError) Unwrap() error { return e.Err }
+
 // ThrottledError says a new verification code was held back and when the
 // next one may be issued.
 type ThrottledError struct {

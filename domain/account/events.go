@@ -16,19 +16,20 @@ type Event interface {
 // Stable event type names. They are stored with every event and must never
 // change; a new shape gets a new version suffix.
 const (
-	AccountRegisteredType        = "AccountRegistered.v1"
-	VerificationCodeIssuedType   = "VerificationCodeIssued.v1"
-	VerificationCodeRejectedType = "VerificationCodeRejected.v1"
-	AccountVerifiedType          = "AccountVerified.v1"
-	LoggedInType                 = "LoggedIn.v1"
-	LoginFailedType              = "LoginFailed.v1"
-	LoggedOutType                = "LoggedOut.v1"
-	PasswordResetCompletedType   = "PasswordResetCompleted.v1"
-	PasswordRehashedType         = "PasswordRehashed.v1"
-	NewsletterSubscribedType     = "NewsletterSubscribed.v1"
-	NewsletterUnsubscribedType   = "NewsletterUnsubscribed.v1"
-	VideoDownloadedType          = "VideoDownloaded.v1"
-	EmailClaimedType             = "EmailClaimed.v1"
+	AccountRegisteredType         = "AccountRegistered.v1"
+	VerificationCodeIssuedType    = "VerificationCodeIssued.v1"
+	VerificationCodeRejectedType  = "VerificationCodeRejected.v1"
+	AccountVerifiedType           = "AccountVerified.v1"
+	PasswordSetAtVerificationType = "PasswordSetAtVerification.v1"
+	LoggedInType                  = "LoggedIn.v1"
+	LoginFailedType               = "LoginFailed.v1"
+	LoggedOutType                 = "LoggedOut.v1"
+	PasswordResetCompletedType    = "PasswordResetCompleted.v1"
+	PasswordRehashedType          = "PasswordRehashed.v1"
+	NewsletterSubscribedType      = "NewsletterSubscribed.v1"
+	NewsletterUnsubscribedType    = "NewsletterUnsubscribed.v1"
+	VideoDownloadedType           = "VideoDownloaded.v1"
+	EmailClaimedType              = "EmailClaimed.v1"
 )
 
 // StreamID is the event stream of one account: "account-<id>".
@@ -70,6 +71,12 @@ type VerificationCodeRejected struct {
 	Purpose   Purpose         `json:"purpose"`
 	Reason    RejectionReason `json:"reason"`
 	At        time.Time       `json:"at"`
+	// Client is a keyed tag of the network the try came from (the
+	// commands' client key: an HMAC of the IPv4 address or IPv6 /64, never
+	// the address), so that the hourly limit counts each client's tries
+	// apart and a stranger's tries do not use up the owner's. Empty in
+	// events recorded before 2026-11-30 and for tries without a client.
+	Client string `json:"client,omitempty"`
 }
 
 // AccountVerified records that the owner proved control of the address; it
@@ -77,6 +84,16 @@ type VerificationCodeRejected struct {
 type AccountVerified struct {
 	AccountID string    `json:"account_id"`
 	At        time.Time `json:"at"`
+}
+
+// PasswordSetAtVerification is appended with AccountVerified: whoever
+// proved control of the address sets the password, replacing the one given
+// at registration (which may be a stranger's who registered the address
+// first), and every session and device from before ends.
+type PasswordSetAtVerification struct {
+	AccountID    string    `json:"account_id"`
+	PasswordHash string    `json:"password_hash"`
+	At           time.Time `json:"at"`
 }
 
 // LoggedIn records a successful login. SessionID is a random identifier of
@@ -157,6 +174,9 @@ func (VerificationCodeRejected) EventType() string { return VerificationCodeReje
 
 // EventType implements Event.
 func (AccountVerified) EventType() string { return AccountVerifiedType }
+
+// EventType implements Event.
+func (PasswordSetAtVerification) EventType() string { return PasswordSetAtVerificationType }
 
 // EventType implements Event.
 func (LoggedIn) EventType() string { return LoggedInType }

@@ -29,7 +29,7 @@ func Example() {
 	fmt.Println(a.Version(), events[0].EventType(), events[1].EventType())
 	fmt.Printf("mail log shows %v\n", code)
 
-	events, err := a.Verify(hasher, code, now.Add(29*time.Minute))
+	events, err := a.Verify(hasher, code, "$argon2id$chosen", "", now.Add(29*time.Minute))
 	fmt.Println(events[0].EventType(), err)
 
 	_, err = a.RequestCode(account.PurposeResetPassword, "not a hash", now)

@@ -25,11 +25,15 @@ func (a *Account) LoginRetryAfter(now time.Time) time.Duration {
 }
 
 // Login decides a login attempt once the caller has verified the password
-// against PasswordHash (passwordOK). Unverified accounts may log in.
+// against PasswordHash (passwordOK). Nobody logs in before the address is
+// verified: until then the password may be a stranger's who registered
+// the address first, and verification replaces it.
 //
 //   - in a delay window: nil, *RetryAfterError (errors.Is ErrLoginDelayed);
 //     passwordOK is ignored and nothing is recorded
 //   - wrong password: [LoginFailed], ErrInvalidCredentials (append the event)
+//   - right password, unverified account: nil, ErrNotVerified (nothing to
+//     record; only who knows the password learns it)
 //   - right password: [LoggedIn{SessionID}], nil
 //
 // sessionID is a fresh random identifier, not the bearer token.
@@ -59,6 +63,9 @@ func (a *Account) decideLogin(passwordOK bool, sessionID string, now time.Time) 
 	now = now.UTC()
 	if !passwordOK {
 		return []Event{LoginFailed{AccountID: a.id, At: now}}, ErrInvalidCredentials
+	}
+	if !a.verified {
+		return nil, ErrNotVerified
 	}
 	if sessionID == "" {
 		return nil, invalidArg("session id is empty")

@@ -16,7 +16,7 @@ func failures(n int, start time.Time) []Event {
 }
 
 func TestLogin(t *testing.T) {
-	reg := registered()
+	reg, ver := registered(), verified(t0)
 	last5 := at(40 * time.Second) // the 5th of failures(5, t0)
 	tests := []struct {
 		name       string
@@ -28,39 +28,49 @@ func TestLogin(t *testing.T) {
 		wantWait   time.Duration
 	}{
 		{
-			name: "unverified account may log in", given: []Event{reg},
+			name: "verified account logs in", given: []Event{reg, ver},
 			passwordOK: true, now: t0, wantEvents: []Event{loggedIn("s1", t0)},
+		},
+		{
+			// Until the address is verified the password may be a
+			// stranger's: nobody logs in, nothing is recorded.
+			name: "unverified account: the right password is refused", given: []Event{reg},
+			passwordOK: true, now: t0, wantErr: ErrNotVerified,
+		},
+		{
+			name: "unverified account: a wrong password fails as usual", given: []Event{reg},
+			passwordOK: false, now: t0, wantEvents: []Event{failed(t0)}, wantErr: ErrInvalidCredentials,
 		},
 		{
 			name: "wrong password", given: []Event{reg},
 			passwordOK: false, now: t0, wantEvents: []Event{failed(t0)}, wantErr: ErrInvalidCredentials,
 		},
 		{
-			name: "4 failures: no delay", given: cat([]Event{reg}, failures(4, t0)),
+			name: "4 failures: no delay", given: cat([]Event{reg, ver}, failures(4, t0)),
 			passwordOK: true, now: at(31 * time.Second), wantEvents: []Event{loggedIn("s1", at(31*time.Second))},
 		},
 		{
-			name: "5 failures: 1s delay, password not checked", given: cat([]Event{reg}, failures(5, t0)),
+			name: "5 failures: 1s delay, password not checked", given: cat([]Event{reg, ver}, failures(5, t0)),
 			passwordOK: true, now: last5.Add(400 * time.Millisecond), wantErr: ErrLoginDelayed, wantWait: 600 * time.Millisecond,
 		},
 		{
-			name: "5 failures: a wrong password in the window records nothing", given: cat([]Event{reg}, failures(5, t0)),
+			name: "5 failures: a wrong password in the window records nothing", given: cat([]Event{reg, ver}, failures(5, t0)),
 			passwordOK: false, now: last5, wantErr: ErrLoginDelayed, wantWait: time.Second,
 		},
 		{
-			name: "5 failures: after the delay", given: cat([]Event{reg}, failures(5, t0)),
+			name: "5 failures: after the delay", given: cat([]Event{reg, ver}, failures(5, t0)),
 			passwordOK: true, now: last5.Add(time.Second), wantEvents: []Event{loggedIn("s1", last5.Add(time.Second))},
 		},
 		{
-			name: "5 failures: another failure after the delay", given: cat([]Event{reg}, failures(5, t0)),
+			name: "5 failures: another failure after the delay", given: cat([]Event{reg, ver}, failures(5, t0)),
 			passwordOK: false, now: last5.Add(time.Second), wantEvents: []Event{failed(last5.Add(time.Second))}, wantErr: ErrInvalidCredentials,
 		},
 		{
-			name: "success resets the count", given: cat([]Event{reg}, failures(5, t0), []Event{loggedIn("s0", at(time.Minute))}, failures(4, at(2*time.Minute))),
+			name: "success resets the count", given: cat([]Event{reg, ver}, failures(5, t0), []Event{loggedIn("s0", at(time.Minute))}, failures(4, at(2*time.Minute))),
 			passwordOK: true, now: at(2*time.Minute + 30*time.Second), wantEvents: []Event{loggedIn("s1", at(2*time.Minute+30*time.Second))},
 		},
 		{
-			name: "a password reset resets the count", given: cat([]Event{reg}, failures(9, t0),
+			name: "a password reset resets the count", given: cat([]Event{reg, ver}, failures(9, t0),
 				[]Event{issued(resetPassword, "123456", t0), PasswordResetCompleted{AccountID: testID, PasswordHash: "h", At: at(90 * time.Second)}}),
 			passwordOK: true, now: at(90 * time.Second), wantEvents: []Event{loggedIn("s1", at(90*time.Second))},
 		},
@@ -78,7 +88,7 @@ func TestLogin(t *testing.T) {
 			}
 		})
 	}
-	_, err := given(reg).Login(true, "", t0)
+	_, err := given(reg, ver).Login(true, "", t0)
 	then(t, nil, err, nil, ErrInvalidArgument)
 }
 
@@ -86,7 +96,7 @@ func TestLogin(t *testing.T) {
 // back by the delays others' failures caused; its own failures still count.
 func TestLoginFromKnownDevice(t *testing.T) {
 	reg := registered()
-	delayed := cat([]Event{reg}, failures(9, t0)) // 16 s from the last failure
+	delayed := cat([]Event{reg, verified(t0)}, failures(9, t0)) // 16 s from the last failure
 	now := at(81 * time.Second)                   // 1 s after the 9th
 	if given(delayed...).LoginRetryAfter(now) == 0 {
 		t.Fatal("the account is not delayed: the test proves nothing")

@@ -15,9 +15,18 @@ type Policy struct {
 	CodeTTL time.Duration
 	// MaxWrongTriesPerCode wrong tries void a code.
 	MaxWrongTriesPerCode int
-	// MaxWrongTriesPerHour wrong tries per account in a rolling hour, across
-	// all its codes, refuse every further attempt (even a right code).
+	// MaxWrongTriesPerHour wrong tries on one account from one client (an
+	// IPv4 address or IPv6 /64) in a rolling hour, across all its codes,
+	// refuse every further attempt from that client (even a right code).
+	// Counting per client keeps strangers' tries from using up the owner's.
 	MaxWrongTriesPerHour int
+	// MaxWrongTriesPerAccountHour wrong tries on one account from all
+	// clients together in a rolling hour refuse every further attempt. The
+	// per-code limit and MaxCodesPerHour already bound the tries an hour to
+	// MaxWrongTriesPerCode x MaxCodesPerHour per purpose (50 by default);
+	// this is the backstop, and only someone who also used up the codes of
+	// the hour reaches it.
+	MaxWrongTriesPerAccountHour int
 	// ResendMinInterval is the least time between two codes of one purpose.
 	ResendMinInterval time.Duration
 	// MaxCodesPerHour is the most codes of one purpose per rolling hour.
@@ -39,15 +48,16 @@ type Policy struct {
 // DefaultPolicy returns the limits the product promises.
 func DefaultPolicy() Policy {
 	return Policy{
-		CodeTTL:                  30 * time.Minute,
-		MaxWrongTriesPerCode:     5,
-		MaxWrongTriesPerHour:     10,
-		ResendMinInterval:        time.Minute,
-		MaxCodesPerHour:          5,
-		LoginFailuresBeforeDelay: 5,
-		LoginBaseDelay:           time.Second,
-		LoginMaxDelay:            15 * time.Minute,
-		ClaimGrace:               time.Minute,
+		CodeTTL:                     30 * time.Minute,
+		MaxWrongTriesPerCode:        5,
+		MaxWrongTriesPerHour:        10,
+		MaxWrongTriesPerAccountHour: 50,
+		ResendMinInterval:           time.Minute,
+		MaxCodesPerHour:             5,
+		LoginFailuresBeforeDelay:    5,
+		LoginBaseDelay:              time.Second,
+		LoginMaxDelay:               15 * time.Minute,
+		ClaimGrace:                  time.Minute,
 	}
 }
 
@@ -62,6 +72,7 @@ func (p Policy) Validate() error {
 	check(p.CodeTTL > 0, "CodeTTL must be positive")
 	check(p.MaxWrongTriesPerCode > 0, "MaxWrongTriesPerCode must be positive")
 	check(p.MaxWrongTriesPerHour > 0, "MaxWrongTriesPerHour must be positive")
+	check(p.MaxWrongTriesPerAccountHour >= p.MaxWrongTriesPerHour, "MaxWrongTriesPerAccountHour must be at least MaxWrongTriesPerHour")
 	check(p.ResendMinInterval >= 0, "ResendMinInterval must not be negative")
 	check(p.MaxCodesPerHour > 0, "MaxCodesPerHour must be positive")
 	check(p.LoginFailuresBeforeDelay > 0, "LoginFailuresBeforeDelay must be positive")

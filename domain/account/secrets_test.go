@@ -29,16 +29,16 @@ func TestNoPlaintextCodeInEvents(t *testing.T) {
 		}
 	}
 	step(a.Register(testID, testEmail, "$argon2id$hash-of-password", false, testHasher.Hash(testID, verifyEmail, code(verifyCode)), t0))
-	step(a.Verify(testHasher, code(wrongCode), at(time.Minute)))
-	step(a.Verify(testHasher, code(verifyCode), at(2*time.Minute)))
+	step(a.Verify(testHasher, code(wrongCode), "$argon2id$chosen", "", at(time.Minute)))
+	step(a.Verify(testHasher, code(verifyCode), "$argon2id$chosen", "", at(2*time.Minute)))
 	step(a.RequestCode(resetPassword, testHasher.Hash(testID, resetPassword, code(resetCode)), at(3*time.Minute)))
-	step(a.ConfirmPasswordReset(testHasher, code(wrongCode), "$argon2id$new", at(4*time.Minute)))
-	step(a.ConfirmPasswordReset(testHasher, code(resetCode), "$argon2id$new", at(5*time.Minute)))
-	step(a.ConfirmPasswordReset(testHasher, code(resetCode), "$argon2id$new", at(6*time.Minute)))
+	step(a.ConfirmPasswordReset(testHasher, code(wrongCode), "$argon2id$new", "", at(4*time.Minute)))
+	step(a.ConfirmPasswordReset(testHasher, code(resetCode), "$argon2id$new", "", at(5*time.Minute)))
+	step(a.ConfirmPasswordReset(testHasher, code(resetCode), "$argon2id$new", "", at(6*time.Minute)))
 	step(a.Login(false, "s1", at(7*time.Minute)))
 	step(a.Login(true, "s1", at(8*time.Minute)))
 
-	if got, want := len(stream), 10; got != want {
+	if got, want := len(stream), 11; got != want {
 		t.Fatalf("%d events, want %d: %#v", got, want, stream)
 	}
 	if !a.Verified() || a.PasswordHash() != "$argon2id$new" || !a.HasSession("s1") {

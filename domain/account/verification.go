@@ -64,38 +64,49 @@ func (a *Account) issue(accountID string, purpose Purpose, codeHash string, now 
 	}
 }
 
-// Verify confirms the address with a verify_email code.
+// Verify confirms the address with a verify_email code and sets the
+// password of whoever holds the code: the address may have been registered
+// first by somebody else, so the registration's password cannot stay. The
+// caller has checked the password against the policy and hashed it;
+// client is the caller's client key (see VerificationCodeRejected.Client).
 //
 // It returns events to append AND an error; append the events even when the
 // error is not nil:
-//   - right code: [AccountVerified], nil
+//   - right code: [AccountVerified, PasswordSetAtVerification], nil; the
+//     caller ends every session and device of the account from before
 //   - refused code: [VerificationCodeRejected] (for a refusal that changes
 //     nothing, such as an expired or voided code, only the first of its
 //     kind in a RateWindow; later ones return no event), one of ErrWrongCode,
 //     ErrCodeExpired, ErrNoActiveCode (all errors.Is ErrInvalidCode, HTTP
-//     400), ErrCodeVoided or ErrTooManyAttempts (errors.Is
-//     ErrTooManyAttempts, HTTP 429)
+//     400), or an *AttemptsError: ErrCodeVoided or ErrTooManyAttempts
+//     (errors.Is ErrTooManyAttempts, HTTP 429)
 //   - already verified or not registered: nil, ErrAlreadyVerified /
 //     ErrNotRegistered
-func (a *Account) Verify(h *CodeHasher, code Code, now time.Time) ([]Event, error) {
+func (a *Account) Verify(h *CodeHasher, code Code, passwordHash, client string, now time.Time) ([]Event, error) {
 	if !a.registered {
 		return nil, ErrNotRegistered
 	}
 	if a.verified {
 		return nil, ErrAlreadyVerified
 	}
+	if passwordHash == "" {
+		return nil, invalidArg("password hash is empty")
+	}
 	now = now.UTC()
-	if reject := a.checkCode(h, PurposeVerifyEmail, code, now); reject != nil {
+	if reject := a.checkCode(h, PurposeVerifyEmail, code, client, now); reject != nil {
 		return reject.events, reject.err
 	}
-	return []Event{AccountVerified{AccountID: a.id, At: now}}, nil
+	return []Event{
+		AccountVerified{AccountID: a.id, At: now},
+		PasswordSetAtVerification{AccountID: a.id, PasswordHash: passwordHash, At: now},
+	}, nil
 }
 
 // ConfirmPasswordReset sets a new password with a reset_password code. The
 // caller has checked the new password against the policy and hashed it.
 // Events and errors follow Verify; success gives [PasswordResetCompleted],
 // which consumes the code, ends every session and clears login failures.
-func (a *Account) ConfirmPasswordReset(h *CodeHasher, code Code, newPasswordHash string, now time.Time) ([]Event, error) {
+func (a *Account) ConfirmPasswordReset(h *CodeHasher, code Code, newPasswordHash, client string, now time.Time) ([]Event, error) {
 	if !a.registered {
 		return nil, ErrNotRegistered
 	}
@@ -103,10 +114,20 @@ func (a *Account) ConfirmPasswordReset(h *CodeHasher, code Code, newPasswordHash
 		return nil, invalidArg("password hash is empty")
 	}
 	now = now.UTC()
-	if reject := a.checkCode(h, PurposeResetPassword, code, now); reject != nil {
+	if reject := a.checkCode(h, PurposeResetPassword, code, client, now); reject != nil {
 		return reject.events, reject.err
 	}
 	return []Event{PasswordResetCompleted{AccountID: a.id, PasswordHash: newPasswordHash, At: now}}, nil
+}
+
+// RepeatsUsedCode reports whether code is the code of purpose that was
+// already used (it verified the account or reset the password) and has
+// not expired: a double click or a retried request repeats it, and the
+// commands answer it like the success, recording nothing and counting
+// nothing, when it would change nothing (the password given is the one set).
+func (a *Account) RepeatsUsedCode(h *CodeHasher, purpose Purpose, code Code, now time.Time) bool {
+	c := a.codes[purpose]
+	return c != nil && c.used && now.Before(c.expiresAt) && h != nil && h.Matches(a.id, purpose, code, c.hash)
 }
 
 type rejection struct {
@@ -114,32 +135,34 @@ type rejection struct {
 	err    error
 }
 
-// checkCode applies the code rules in order: the account's hourly limit,
-// an active code, the per-code limit, expiry, then the MAC.
-func (a *Account) checkCode(h *CodeHasher, purpose Purpose, code Code, now time.Time) *rejection {
+// checkCode applies the code rules in order: the hourly limits (per client,
+// then per account), an active code, the per-code limit, expiry, then the
+// MAC.
+func (a *Account) checkCode(h *CodeHasher, purpose Purpose, code Code, client string, now time.Time) *rejection {
 	reject := func(reason RejectionReason, err error) *rejection {
 		// A refusal that changes nothing is recorded once a RateWindow per
 		// kind: enough for the audit trail, and anonymous callers repeating
 		// it cannot grow the stream. Wrong and expired-code tries are
 		// counted, so each is recorded (at most MaxWrongTriesPerHour an
-		// hour).
+		// hour per client).
 		if last, ok := a.refusals[refusal{purpose, reason}]; ok && !reason.Counts() && now.Sub(last) < RateWindow {
 			return &rejection{err: err}
 		}
 		return &rejection{
-			events: []Event{VerificationCodeRejected{AccountID: a.id, Purpose: purpose, Reason: reason, At: now}},
+			events: []Event{VerificationCodeRejected{AccountID: a.id, Purpose: purpose, Reason: reason, At: now, Client: client}},
 			err:    err,
 		}
 	}
-	if len(pruneBefore(a.wrongTries, now.Add(-RateWindow))) >= a.policy.MaxWrongTriesPerHour {
-		return reject(RejectedTooManyAttempts, ErrTooManyAttempts)
+	if wait := a.attemptsWait(client, now); wait > 0 {
+		return reject(RejectedTooManyAttempts, &AttemptsError{Err: ErrTooManyAttempts, Wait: wait})
 	}
 	c := a.codes[purpose]
 	switch {
 	case c == nil || c.used:
 		return reject(RejectedNoCode, ErrNoActiveCode)
 	case c.wrongTries >= a.policy.MaxWrongTriesPerCode:
-		return reject(RejectedVoided, ErrCodeVoided)
+		// Only this code is void: a new one starts afresh.
+		return reject(RejectedVoided, &AttemptsError{Err: ErrCodeVoided, Wait: a.CodeRetryAfter(purpose, now)})
 	case !now.Before(c.expiresAt):
 		return reject(RejectedExpiredTry, ErrCodeExpired)
 	case h == nil || !h.Matches(a.id, purpose, code, c.hash):
@@ -148,16 +171,38 @@ func (a *Account) checkCode(h *CodeHasher, purpose Purpose, code Code, now time.
 	return nil
 }
 
+// attemptsWait returns how long client must wait before its next code try
+// is even considered: until its own tries of the last RateWindow drop
+// below MaxWrongTriesPerHour and everybody's below
+// MaxWrongTriesPerAccountHour. 0 means now.
+func (a *Account) attemptsWait(client string, now time.Time) time.Duration {
+	recent := pruneTriesBefore(a.wrongTries, now.Add(-RateWindow))
+	var mine []codeTry
+	for _, t := range recent {
+		if t.client == client {
+			mine = append(mine, t)
+		}
+	}
+	// With n tries and a cap of max, the (n-max+1) oldest must leave.
+	waitFor := func(tries []codeTry, limit int) time.Duration {
+		if len(tries) < limit {
+			return 0
+		}
+		return tries[len(tries)-limit].at.Add(RateWindow).Sub(now)
+	}
+	return max(waitFor(mine, a.policy.MaxWrongTriesPerHour), waitFor(recent, a.policy.MaxWrongTriesPerAccountHour), 0)
+}
+
 // CountWrongTry records a wrong code for purpose that was judged elsewhere:
 // the commands answer verify on a verified account with a stand-in account
 // (so that the answer does not reveal the account) and keep the two hourly
 // counts of wrong tries in step with it. [VerificationCodeRejected{wrong}].
-func (a *Account) CountWrongTry(purpose Purpose, now time.Time) ([]Event, error) {
+func (a *Account) CountWrongTry(purpose Purpose, client string, now time.Time) ([]Event, error) {
 	if !a.registered {
 		return nil, ErrNotRegistered
 	}
 	if !purpose.Valid() {
 		return nil, ErrUnknownPurpose
 	}
-	return []Event{VerificationCodeRejected{AccountID: a.id, Purpose: purpose, Reason: RejectedWrong, At: now.UTC()}}, nil
+	return []Event{VerificationCodeRejected{AccountID: a.id, Purpose: purpose, Reason: RejectedWrong, At: now.UTC(), Client: client}}, nil
 }

@@ -26,13 +26,13 @@ func TestVerify(t *testing.T) {
 			name:  "right code",
 			given: []Event{reg, issued(verifyEmail, "123456", t0)},
 			code:  "123456", now: at(time.Minute),
-			wantEvents: []Event{verified(at(time.Minute))},
+			wantEvents: verifiedWith(at(time.Minute)),
 		},
 		{
 			name:  "accepted at 29:59",
 			given: []Event{reg, issued(verifyEmail, "123456", t0)},
 			code:  "123456", now: at(29*time.Minute + 59*time.Second),
-			wantEvents: []Event{verified(at(29*time.Minute + 59*time.Second))},
+			wantEvents: verifiedWith(at(29*time.Minute + 59*time.Second)),
 		},
 		{
 			name:  "rejected at 30:01",
@@ -59,13 +59,13 @@ func TestVerify(t *testing.T) {
 			name:  "the new code works",
 			given: []Event{reg, issued(verifyEmail, "111111", t0), issued(verifyEmail, "222222", at(2*time.Minute))},
 			code:  "222222", now: at(3 * time.Minute),
-			wantEvents: []Event{verified(at(3 * time.Minute))},
+			wantEvents: verifiedWith(at(3 * time.Minute)),
 		},
 		{
 			name:  "the new code has its own expiry",
 			given: []Event{reg, issued(verifyEmail, "111111", t0), issued(verifyEmail, "222222", at(20*time.Minute))},
 			code:  "222222", now: at(45 * time.Minute),
-			wantEvents: []Event{verified(at(45 * time.Minute))},
+			wantEvents: verifiedWith(at(45 * time.Minute)),
 		},
 		{
 			name:  "a reset code does not verify (purpose isolation)",
@@ -92,7 +92,7 @@ func TestVerify(t *testing.T) {
 			name:  "4 wrong tries: the right code still works",
 			given: cat([]Event{reg, issued(verifyEmail, "123456", t0)}, wrongTries(verifyEmail, 4, at(time.Second))),
 			code:  "123456", now: at(time.Minute),
-			wantEvents: []Event{verified(at(time.Minute))},
+			wantEvents: verifiedWith(at(time.Minute)),
 		},
 		{
 			name:  "5 wrong tries void the code, even the right one fails",
@@ -105,7 +105,7 @@ func TestVerify(t *testing.T) {
 			name:  "a new code after a voided one works",
 			given: cat([]Event{reg, issued(verifyEmail, "123456", t0)}, wrongTries(verifyEmail, 5, at(time.Second)), []Event{issued(verifyEmail, "777777", at(time.Minute))}),
 			code:  "777777", now: at(2 * time.Minute),
-			wantEvents: []Event{verified(at(2 * time.Minute))},
+			wantEvents: verifiedWith(at(2 * time.Minute)),
 		},
 		{
 			name: "10 wrong tries in an hour across codes refuse even the right code",
@@ -130,7 +130,7 @@ func TestVerify(t *testing.T) {
 			given: cat([]Event{reg, issued(verifyEmail, "111111", t0)}, wrongTries(verifyEmail, 5, at(time.Second)),
 				[]Event{issued(verifyEmail, "222222", at(time.Minute))}, wrongTries(verifyEmail, 4, at(time.Minute+time.Second))),
 			code: "222222", now: at(3 * time.Minute),
-			wantEvents: []Event{verified(at(3 * time.Minute))},
+			wantEvents: verifiedWith(at(3 * time.Minute)),
 		},
 		{
 			name: "the hourly window rolls: refused attempts do not extend it",
@@ -139,7 +139,7 @@ func TestVerify(t *testing.T) {
 				[]Event{rejected(verifyEmail, RejectedTooManyAttempts, at(30*time.Minute))},
 				[]Event{issued(verifyEmail, "333333", at(time.Hour+50*time.Minute))}),
 			code: "333333", now: at(time.Hour + 51*time.Minute),
-			wantEvents: []Event{verified(at(time.Hour + 51*time.Minute))},
+			wantEvents: verifiedWith(at(time.Hour + 51*time.Minute)),
 		},
 		{
 			name:    "a used code fails: already verified",
@@ -161,7 +161,7 @@ func TestVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := given(tt.given...).Verify(testHasher, code(tt.code), tt.now)
+			got, err := given(tt.given...).Verify(testHasher, code(tt.code), "$argon2id$chosen", "", tt.now)
 			then(t, got, err, tt.wantEvents, tt.wantErr)
 		})
 	}
@@ -257,11 +257,11 @@ func TestConfirmPasswordReset(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := given(tt.given...).ConfirmPasswordReset(testHasher, code(tt.code), "$argon2id$new", tt.now)
+			got, err := given(tt.given...).ConfirmPasswordReset(testHasher, code(tt.code), "$argon2id$new", "", tt.now)
 			then(t, got, err, tt.wantEvents, tt.wantErr)
 		})
 	}
-	_, err := given(reg, issued(resetPassword, "123456", t0)).ConfirmPasswordReset(testHasher, code("123456"), "", t0)
+	_, err := given(reg, issued(resetPassword, "123456", t0)).ConfirmPasswordReset(testHasher, code("123456"), "", "", t0)
 	then(t, nil, err, nil, ErrInvalidArgument)
 }
 
@@ -348,20 +348,20 @@ func TestRequestCode(t *testing.T) {
 // TestCountWrongTry: a wrong try judged elsewhere counts toward the hourly
 // limit of every code.
 func TestCountWrongTry(t *testing.T) {
-	got, err := given(registered()).CountWrongTry(verifyEmail, t0)
+	got, err := given(registered()).CountWrongTry(verifyEmail, "", t0)
 	then(t, got, err, []Event{rejected(verifyEmail, RejectedWrong, t0)}, nil)
-	_, err = given(registered()).CountWrongTry(Purpose("other"), t0)
+	_, err = given(registered()).CountWrongTry(Purpose("other"), "", t0)
 	then(t, nil, err, nil, ErrUnknownPurpose)
-	_, err = given().CountWrongTry(verifyEmail, t0)
+	_, err = given().CountWrongTry(verifyEmail, "", t0)
 	then(t, nil, err, nil, ErrNotRegistered)
 
 	// Ten counted tries refuse even a right reset code.
 	history := []Event{registered(), issued(resetPassword, "123456", t0)}
 	for i := range DefaultPolicy().MaxWrongTriesPerHour {
-		events, _ := given(history...).CountWrongTry(verifyEmail, t0.Add(time.Duration(i)*time.Second))
+		events, _ := given(history...).CountWrongTry(verifyEmail, "", t0.Add(time.Duration(i)*time.Second))
 		history = append(history, events...)
 	}
-	_, err = given(history...).ConfirmPasswordReset(testHasher, code("123456"), "$argon2id$new", at(time.Minute))
+	_, err = given(history...).ConfirmPasswordReset(testHasher, code("123456"), "$argon2id$new", "", at(time.Minute))
 	if !errors.Is(err, ErrTooManyAttempts) {
 		t.Errorf("right reset code after %d counted tries: %v, want ErrTooManyAttempts", DefaultPolicy().MaxWrongTriesPerHour, err)
 	}
@@ -374,7 +374,7 @@ func TestRepeatedRefusalsAreRecordedOncePerHour(t *testing.T) {
 	history := []Event{registered(), issued(verifyEmail, "123456", t0)}
 	var recorded []RejectionReason
 	try := func(when time.Time) {
-		events, err := given(history...).Verify(testHasher, code("000000"), when)
+		events, err := given(history...).Verify(testHasher, code("000000"), "$argon2id$chosen", "", when)
 		if err == nil {
 			t.Fatal("a wrong code was accepted")
 		}
@@ -402,13 +402,13 @@ func TestTriesOnAnExpiredCodeCount(t *testing.T) {
 	history := []Event{registered(), issued(verifyEmail, "123456", t0)}
 	late := at(31 * time.Minute)
 	for i := range 5 {
-		events, err := given(history...).Verify(testHasher, code("123456"), late)
+		events, err := given(history...).Verify(testHasher, code("123456"), "$argon2id$chosen", "", late)
 		if !errors.Is(err, ErrCodeExpired) {
 			t.Fatalf("try %d on the expired code: %v, want ErrCodeExpired", i+1, err)
 		}
 		history = append(history, events...)
 	}
-	if _, err := given(history...).Verify(testHasher, code("123456"), late); !errors.Is(err, ErrCodeVoided) {
+	if _, err := given(history...).Verify(testHasher, code("123456"), "$argon2id$chosen", "", late); !errors.Is(err, ErrCodeVoided) {
 		t.Errorf("sixth try on the expired code: %v, want ErrCodeVoided", err)
 	}
 }
@@ -420,7 +420,7 @@ func TestOldExpiredRefusalsDoNotCount(t *testing.T) {
 	for i := range 7 {
 		history = append(history, rejected(verifyEmail, RejectedExpired, at(31*time.Minute+time.Duration(i)*time.Second)))
 	}
-	_, err := given(history...).Verify(testHasher, code("123456"), at(32*time.Minute))
+	_, err := given(history...).Verify(testHasher, code("123456"), "$argon2id$chosen", "", at(32*time.Minute))
 	if !errors.Is(err, ErrCodeExpired) {
 		t.Errorf("after 7 old expired refusals: %v, want ErrCodeExpired (not voided)", err)
 	}
@@ -445,4 +445,10 @@ func TestTag(t *testing.T) {
 			t.Errorf("%s gives the same tag", name)
 		}
 	}
+}
+
+// verifiedWith is what a right verify code gives at when: the account is
+// verified and the password given with the code is set.
+func verifiedWith(when time.Time) []Event {
+	return []Event{verified(when), PasswordSetAtVerification{AccountID: testID, PasswordHash: "$argon2id$chosen", At: when}}
 }
