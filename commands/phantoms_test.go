@@ -73,6 +73,9 @@ func (e *accountsEnv) registerVerified(t *testing.T, addr, pw string) {
 	if _, err := e.accounts.VerifyEmail(context.Background(), commands.VerifyEmail{Email: addr, Code: code, Password: pw}); err != nil {
 		t.Fatalf("verify %s: %v", addr, err)
 	}
+	// Verification ends the sessions and devices of its instant and
+	// before (Postgres keeps microseconds): what follows comes after it.
+	e.clock.advance(time.Millisecond)
 }
 
 // firstLogin logs in to addr (verified) from a new device and returns its

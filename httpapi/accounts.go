@@ -232,8 +232,7 @@ func codeError(err error) error {
 	}
 	if errors.Is(err, account.ErrTooManyAttempts) {
 		// Retry-After is the real wait: until enough of the hour's tries
-		// leave the window, or, for a voided code, until a new code may be
-		// asked for (no header when that is now).
+		// leave the window, or, for a voided code, the resend interval.
 		var ae *account.AttemptsError
 		var wait time.Duration
 		if errors.As(err, &ae) {

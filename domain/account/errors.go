@@ -88,7 +88,8 @@ func (e *RetryAfterError) Is(target error) bool { return target == ErrLoginDelay
 // AttemptsError is a refusal for too many wrong codes (errors.Is
 // ErrTooManyAttempts, and ErrCodeVoided for a voided code) with the real
 // wait: until enough of the hour's counted tries leave the window, or, for
-// a voided code, until a new code may be asked for (0: now).
+// a voided code, the resend interval (a new code is needed; the interval
+// is the same for every account, so the wait tells nothing about it).
 type AttemptsError struct {
 	// Err is ErrTooManyAttempts or ErrCodeVoided.
 	Err error

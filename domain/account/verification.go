@@ -161,8 +161,11 @@ func (a *Account) checkCode(h *CodeHasher, purpose Purpose, code Code, client st
 	case c == nil || c.used:
 		return reject(RejectedNoCode, ErrNoActiveCode)
 	case c.wrongTries >= a.policy.MaxWrongTriesPerCode:
-		// Only this code is void: a new one starts afresh.
-		return reject(RejectedVoided, &AttemptsError{Err: ErrCodeVoided, Wait: a.CodeRetryAfter(purpose, now)})
+		// Only this code is void: a new one starts afresh. The wait is the
+		// resend interval, the same for every account: when the code was
+		// issued would tell a stand-in account (whose code is issued at
+		// the first probe) from an old one.
+		return reject(RejectedVoided, &AttemptsError{Err: ErrCodeVoided, Wait: a.policy.ResendMinInterval})
 	case !now.Before(c.expiresAt):
 		return reject(RejectedExpiredTry, ErrCodeExpired)
 	case h == nil || !h.Matches(a.id, purpose, code, c.hash):

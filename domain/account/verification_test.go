@@ -2,6 +2,7 @@ package account
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -451,4 +452,95 @@ func TestTag(t *testing.T) {
 // verified and the password given with the code is set.
 func verifiedWith(when time.Time) []Event {
 	return []Event{verified(when), PasswordSetAtVerification{AccountID: testID, PasswordHash: "$argon2id$chosen", At: when}}
+}
+
+// TestHourlyLimitCountsPerClient (issue 10, item 5): a stranger's ten wrong
+// tries stop the stranger, not the owner's right code from another client;
+// the refusal carries the real wait; the account-wide cap still holds.
+func TestHourlyLimitCountsPerClient(t *testing.T) {
+	const stranger, owner = "client-stranger", "client-owner"
+	history := []Event{registered(), issued(verifyEmail, "111111", t0)}
+	for i := range 10 {
+		if i == 5 { // the first code is void after five: a new one
+			history = append(history, issued(verifyEmail, "222222", at(time.Duration(i)*time.Minute)))
+		}
+		r := rejected(verifyEmail, RejectedWrong, at(time.Duration(i)*time.Minute))
+		r.Client = stranger
+		history = append(history, r)
+	}
+	history = append(history, issued(verifyEmail, "333333", at(11*time.Minute)))
+	now := at(12 * time.Minute)
+
+	_, err := given(history...).Verify(testHasher, code("333333"), "$argon2id$chosen", stranger, now)
+	var ae *AttemptsError
+	if !errors.Is(err, ErrTooManyAttempts) || !errors.As(err, &ae) || ae.Wait != 48*time.Minute {
+		t.Fatalf("the stranger's 11th try: %v (%#v), want ErrTooManyAttempts waiting 48m (until the first try is an hour old)", err, ae)
+	}
+	got, err := given(history...).Verify(testHasher, code("333333"), "$argon2id$chosen", owner, now)
+	then(t, got, err, verifiedWith(now), nil)
+
+	// Tries from many clients together reach the account-wide cap.
+	many := []Event{registered()}
+	for i := range DefaultPolicy().MaxWrongTriesPerAccountHour {
+		if i%5 == 0 {
+			many = append(many, issued(verifyEmail, "111111", at(time.Duration(i)*time.Second)))
+		}
+		r := rejected(verifyEmail, RejectedWrong, at(time.Duration(i)*time.Second))
+		r.Client = fmt.Sprintf("client-%d", i)
+		many = append(many, r)
+	}
+	many = append(many, issued(verifyEmail, "444444", at(time.Minute)))
+	if _, err := given(many...).Verify(testHasher, code("444444"), "$argon2id$chosen", owner, at(2*time.Minute)); !errors.Is(err, ErrTooManyAttempts) {
+		t.Fatalf("past the account-wide cap: %v, want ErrTooManyAttempts", err)
+	}
+}
+
+// TestVoidedCodeWaitIsTheResendWait: a voided code's 429 says to wait the
+// resend interval, whenever the code was issued (an account's age must not
+// show).
+func TestVoidedCodeWaitIsTheResendWait(t *testing.T) {
+	history := []Event{registered(), issued(verifyEmail, "111111", t0)}
+	for i := range 5 {
+		history = append(history, rejected(verifyEmail, RejectedWrong, at(time.Duration(i)*time.Second)))
+	}
+	_, err := given(history...).Verify(testHasher, code("111111"), "$argon2id$chosen", "", at(20*time.Second))
+	var ae *AttemptsError
+	if !errors.Is(err, ErrCodeVoided) || !errors.As(err, &ae) || ae.Wait != time.Minute {
+		t.Fatalf("voided code: %v (%#v), want ErrCodeVoided waiting 1m (the resend interval)", err, ae)
+	}
+}
+
+// TestRepeatsUsedCode: the code that verified the account, until it
+// expires, is recognised; another code or an expired one is not.
+func TestRepeatsUsedCode(t *testing.T) {
+	a := given(registered(), issued(verifyEmail, "123456", t0), verified(at(time.Minute)))
+	if !a.RepeatsUsedCode(testHasher, verifyEmail, code("123456"), at(2*time.Minute)) {
+		t.Error("the used code is not recognised")
+	}
+	if a.RepeatsUsedCode(testHasher, verifyEmail, code("654321"), at(2*time.Minute)) {
+		t.Error("another code passes as the used one")
+	}
+	if a.RepeatsUsedCode(testHasher, verifyEmail, code("123456"), at(31*time.Minute)) {
+		t.Error("the used code is recognised after it expired")
+	}
+	if given(registered(), issued(verifyEmail, "123456", t0)).RepeatsUsedCode(testHasher, verifyEmail, code("123456"), at(time.Minute)) {
+		t.Error("an unused code passes as used")
+	}
+}
+
+// TestVerificationSetsThePassword (issue 10, item 2): the password given
+// with the code replaces the registration's, and sessions from before end.
+func TestVerificationSetsThePassword(t *testing.T) {
+	a := given(registered(), issued(verifyEmail, "123456", t0))
+	a.Apply(verified(at(time.Minute)))
+	a.Apply(loggedIn("s-before", at(time.Minute)))
+	for _, e := range verifiedWith(at(2 * time.Minute)) {
+		a.Apply(e)
+	}
+	if a.PasswordHash() != "$argon2id$chosen" || a.HasSession("s-before") || !a.Verified() {
+		t.Fatalf("after verification: hash %q, old session %v, verified %v", a.PasswordHash(), a.HasSession("s-before"), a.Verified())
+	}
+	if _, err := given(registered(), issued(verifyEmail, "123456", t0)).Verify(testHasher, code("123456"), "", "", at(time.Minute)); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("verify without a password hash: %v", err)
+	}
 }
