@@ -76,7 +76,7 @@ func (h *Accounts) Login(ctx context.Context, cmd Login) (LoginResult, error) {
 		}
 	}
 	if a == nil {
-		return LoginResult{}, h.phantomLogin(ctx, email, cmd.Password)
+		return LoginResult{}, h.phantomLogin(ctx, email, h.clientKey(cmd.Meta), cmd.Password)
 	}
 	if wait := a.LoginRetryAfter(h.now()); wait > 0 && !known {
 		return LoginResult{}, &account.RetryAfterError{Wait: wait}
@@ -153,8 +153,8 @@ func (h *Accounts) rememberDevice(ctx context.Context, accountID string, at time
 // phantomLogin answers a login to an address without an account as a
 // real account answers a wrong password: the same hashing work, and after
 // as many failures the same growing delays (see phantomAccounts).
-func (h *Accounts) phantomLogin(ctx context.Context, email account.Email, password string) error {
-	err := h.phantoms.decide(ctx, email, h.now(), func(p *account.Account) ([]account.Event, error) {
+func (h *Accounts) phantomLogin(ctx context.Context, email account.Email, client, password string) error {
+	err := h.phantoms.decide(ctx, email, client, h.now(), func(p *account.Account) ([]account.Event, error) {
 		if wait := p.LoginRetryAfter(h.now()); wait > 0 {
 			return nil, &account.RetryAfterError{Wait: wait}
 		}
@@ -164,7 +164,7 @@ func (h *Accounts) phantomLogin(ctx context.Context, email account.Email, passwo
 		return err
 	}
 	h.passwords.DummyVerify(password) // outside the phantoms' lock
-	err = h.phantoms.decide(ctx, email, h.now(), func(p *account.Account) ([]account.Event, error) {
+	err = h.phantoms.decide(ctx, email, client, h.now(), func(p *account.Account) ([]account.Event, error) {
 		return p.Login(false, uuid.NewString(), h.now())
 	})
 	if err == nil { // cannot happen: a phantom's password never matches

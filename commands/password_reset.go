@@ -50,7 +50,7 @@ func (h *Accounts) ConfirmPasswordReset(ctx context.Context, cmd ConfirmPassword
 		return Result{}, err
 	}
 	if a == nil {
-		return Result{}, h.phantoms.decide(ctx, email, h.now(), func(p *account.Account) ([]account.Event, error) {
+		return Result{}, h.phantoms.decide(ctx, email, client, h.now(), func(p *account.Account) ([]account.Event, error) {
 			events, err := p.ConfirmPasswordReset(h.codes, code, newHash, client, h.now())
 			if err == nil {
 				// A one-in-a-million guess of a code nobody was sent: the
@@ -85,7 +85,7 @@ func (h *Accounts) ConfirmPasswordReset(ctx context.Context, cmd ConfirmPassword
 	if errors.Is(err, account.ErrWrongCode) && a.Verified() {
 		// A verified account answers verify on its phantom; the phantom
 		// counts this wrong try too, so both see the same hourly count.
-		if perr := h.phantoms.decide(ctx, email, h.now(), func(p *account.Account) ([]account.Event, error) {
+		if perr := h.phantoms.decide(ctx, email, client, h.now(), func(p *account.Account) ([]account.Event, error) {
 			return p.CountWrongTry(account.PurposeResetPassword, client, h.now())
 		}); perr != nil {
 			return Result{}, perr

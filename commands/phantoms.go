@@ -31,13 +31,14 @@ func newPhantomAccounts(store PhantomStore, policy account.Policy, codes *accoun
 }
 
 // decide runs decide on the phantom of email (registered on first use,
-// with a verify code nobody knows) while the store holds its lock, stores
+// with a verify code nobody knows, and counted against client's bound)
+// while the store holds its lock, stores
 // the events it returns and returns its error. The key is an HMAC of the
 // address under the server secret, so the store holds no address, and a
 // list of candidate addresses cannot be checked against a copy of it.
-func (p *phantomAccounts) decide(ctx context.Context, email account.Email, now time.Time, decide func(a *account.Account) ([]account.Event, error)) error {
+func (p *phantomAccounts) decide(ctx context.Context, email account.Email, client string, now time.Time, decide func(a *account.Account) ([]account.Event, error)) error {
 	key := []byte(p.codes.Tag("phantom-account", email.String()))
-	return p.store.UpdatePhantom(ctx, key, func(stored []PhantomEvent) ([]PhantomEvent, error) {
+	return p.store.UpdatePhantom(ctx, key, []byte(client), func(stored []PhantomEvent) ([]PhantomEvent, error) {
 		history := make([]account.Event, 0, len(stored))
 		for _, s := range stored {
 			e, err := account.Decode(s.Type, s.Data)

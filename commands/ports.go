@@ -79,7 +79,10 @@ type PhantomStore interface {
 	// back an hour and at 15 consecutive failed logins at most, far inside
 	// the tail; only a code asked for before the latest 500 events (a
 	// long run of tries without a new code) is forgotten.
-	UpdatePhantom(ctx context.Context, key []byte, decide func(history []PhantomEvent) ([]PhantomEvent, error)) error
+	//
+	// client is the key of the client that asks (see clientKey): a new
+	// phantom is counted against that client's bound.
+	UpdatePhantom(ctx context.Context, key, client []byte, decide func(history []PhantomEvent) ([]PhantomEvent, error)) error
 }
 
 // How much of a phantom's history PhantomStore keeps (see UpdatePhantom).

@@ -57,7 +57,7 @@ func (h *Accounts) requestCode(ctx context.Context, rawEmail string, purpose acc
 		return "", Result{}, err
 	}
 	if a == nil {
-		if err := h.phantomRequestCode(ctx, email, purpose); err != nil {
+		if err := h.phantomRequestCode(ctx, email, h.clientKey(meta), purpose); err != nil {
 			return "", Result{}, err
 		}
 		return CodeUnknownAccount, Result{}, nil
@@ -75,7 +75,7 @@ func (h *Accounts) requestCode(ctx context.Context, rawEmail string, purpose acc
 		return CodeThrottled, Result{AccountID: a.ID()}, nil
 	case errors.Is(err, account.ErrAlreadyVerified):
 		// Verify on a verified account runs on its phantom; so does this.
-		if err := h.phantomRequestCode(ctx, email, purpose); err != nil {
+		if err := h.phantomRequestCode(ctx, email, h.clientKey(meta), purpose); err != nil {
 			return "", Result{}, err
 		}
 		return CodeNotNeeded, Result{AccountID: a.ID()}, nil
@@ -88,8 +88,8 @@ func (h *Accounts) requestCode(ctx context.Context, rawEmail string, purpose acc
 // phantomRequestCode gives the phantom of email a code nobody is sent, so
 // that later tries answer as they would for a real account (see
 // phantomAccounts).
-func (h *Accounts) phantomRequestCode(ctx context.Context, email account.Email, purpose account.Purpose) error {
-	err := h.phantoms.decide(ctx, email, h.now(), func(p *account.Account) ([]account.Event, error) {
+func (h *Accounts) phantomRequestCode(ctx context.Context, email account.Email, client string, purpose account.Purpose) error {
+	err := h.phantoms.decide(ctx, email, client, h.now(), func(p *account.Account) ([]account.Event, error) {
 		hash, err := h.phantoms.newCodeHash(p, purpose)
 		if err != nil {
 			return nil, err

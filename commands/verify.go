@@ -142,7 +142,7 @@ func (h *Accounts) phantomVerify(ctx context.Context, email account.Email, code 
 	if pwHash == "" {
 		pwHash = phantomPasswordHash
 	}
-	return h.phantoms.decide(ctx, email, h.now(), func(p *account.Account) ([]account.Event, error) {
+	return h.phantoms.decide(ctx, email, client, h.now(), func(p *account.Account) ([]account.Event, error) {
 		events, err := p.Verify(h.codes, code, pwHash, client, h.now())
 		if err == nil {
 			// A one-in-a-million guess of a code nobody was sent: a phantom
