@@ -97,7 +97,7 @@ func TestLogin(t *testing.T) {
 func TestLoginFromKnownDevice(t *testing.T) {
 	reg := registered()
 	delayed := cat([]Event{reg, verified(t0)}, failures(9, t0)) // 16 s from the last failure
-	now := at(81 * time.Second)                   // 1 s after the 9th
+	now := at(81 * time.Second)                                 // 1 s after the 9th
 	if given(delayed...).LoginRetryAfter(now) == 0 {
 		t.Fatal("the account is not delayed: the test proves nothing")
 	}
