@@ -56,7 +56,7 @@ func verifiedSession(t *testing.T, e *testEnv, email string) tokenReply {
 	t.Helper()
 	register(t, e, email)
 	code := e.codeFromMail(t, email, "verification code")
-	wantStatus(t, doRequest(t, e.server, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": code}), http.StatusOK)
+	wantStatus(t, doRequest(t, e.server, http.MethodPost, "/api/accounts/verify", "", map[string]any{"email": email, "code": code, "password": strongPassword}), http.StatusOK)
 	return login(t, e.server, email, strongPassword)
 }
 
