@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/multimedia-portal/multimedia/audit"
+	"github.com/multimedia-portal/multimedia/auth/password"
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/eventstore/postgres"
 )
@@ -221,7 +222,9 @@ func TestNoEnumeration(t *testing.T) {
 
 // TestConcurrentConfirmsOfOneCode: ten confirms at once, exactly one wins.
 func TestConcurrentConfirmsOfOneCode(t *testing.T) {
-	e := newTestEnv(t)
+	// A hashing slot for each confirm: this is about the code, not the
+	// gate's 503s on a loaded machine.
+	e := newTestEnv(t, func(c *Config) { c.PasswordGate = password.NewGate(10, time.Minute) })
 	email := uniqueEmail("race")
 	register(t, e, email)
 	_ = e.codeFromMail(t, email, "verification code")
