@@ -187,7 +187,7 @@ func TestMailSurvivesAnSMTPOutageAndSIGKILL(t *testing.T) {
 	}
 	t.Logf("all %d mails arrived, one each; the last %s after Mailpit came back", n, last.Sub(back).Round(time.Millisecond))
 	for i, email := range emails {
-		if st, body := call(t, "POST", p.base+"/api/accounts/verify", "", map[string]any{"email": email, "code": codes[i]}); st != http.StatusOK {
+		if st, body := call(t, "POST", p.base+"/api/accounts/verify", "", map[string]any{"email": email, "code": codes[i], "password": pw}); st != http.StatusOK {
 			t.Errorf("verify %s with its mailed code: %d %v", email, st, body)
 		}
 	}
