@@ -23,12 +23,14 @@ func refusedCheckpoint(err error) bool {
 // letter that names the position and the store's refusal. The letter has
 // no event (zero event id, empty stream and type): the checkpoint itself
 // is what failed. Skip and retry resume at the same checkpoint, which the
-// store refuses again; the way out is a rebuild from the start of the
-// store in use.
+// store refuses again; the way out is a read model rebuilt from the start
+// of the store in use (`multimedia projections rebuild` brings new tables
+// up to the live checkpoint, so it cannot help here).
 func (s *storeSubscriber) stopAtCheckpoint(ctx context.Context, name string, pos eventstore.Position, cause error) error {
 	msg := fmt.Sprintf("the event store refuses to subscribe after this projection's checkpoint %s: %v; "+
 		"the checkpoint is not a position of this store (kept from another event store after switching EVENT_STORE?), "+
-		"so the projection cannot continue: rebuild its read model from the start of this store", pos, cause)
+		"so the projection cannot continue: its read model must be rebuilt from the start of this store "+
+		"(empty its tables and set its checkpoint to 0-0; skip and retry resume at the same refused position)", pos, cause)
 	tx, err := s.rt.cfg.Pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("projections: %s: dead letter: %w", name, err)

@@ -60,7 +60,7 @@ func TestCheckpointTheStoreRefusesStopsTheProjection(t *testing.T) {
 	}
 	dl := dls[0]
 	if len(dls) != 1 || dl.Position.String() != "912345-17" || dl.EventID != uuid.Nil.String() ||
-		!strings.Contains(dl.Error, "912345-17") || !strings.Contains(dl.Error, "invalid position") || !strings.Contains(dl.Error, "rebuild") {
+		!strings.Contains(dl.Error, "912345-17") || !strings.Contains(dl.Error, "invalid position") || !strings.Contains(dl.Error, "rebuilt from the start") {
 		t.Fatalf("dead letters: %+v", dls)
 	}
 	sts, err := projections.Statuses(ctx, pool, store, []projections.Projection{accounts.New()})
