@@ -24,8 +24,9 @@ export DB_NAME
 REDOCLY   ?= @redocly/cli@2.77.0
 SPECTRAL  ?= @stoplight/spectral-cli@6.16.3
 OPENAPI   ?= bin/openapi.yaml
+OAPI_CODEGEN ?= github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen@v2.8.2
 
-.PHONY: help run migrate test bench lint fmt vet openapi-lint build services postgres mailpit clean
+.PHONY: help run migrate test bench lint fmt vet openapi openapi-lint apiclient build services postgres mailpit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-9s %s\n", $$1, $$2 }'
@@ -56,6 +57,11 @@ $(OPENAPI): httpapi/openapi/*.yaml
 	@mkdir -p $(dir $@)
 	@# the fragments in byte order, each ending in a newline: what /openapi.yaml serves
 	LC_ALL=C awk 1 $$(LC_ALL=C ls httpapi/openapi/*.yaml) > $@
+
+openapi: $(OPENAPI) ## assemble the served OpenAPI document into bin/openapi.yaml
+
+apiclient: $(OPENAPI) ## regenerate the typed Go client httpapi/apiclient from the document
+	$(GO) run $(OAPI_CODEGEN) -generate types,client -package apiclient -o httpapi/apiclient/client.gen.go $(OPENAPI)
 
 openapi-lint: $(OPENAPI) ## lint the assembled OpenAPI document (npx: Redocly CLI, Spectral spectral:oas; 0 errors)
 	npx --yes $(REDOCLY) lint --config redocly.yaml $(OPENAPI)
