@@ -26,7 +26,7 @@ SPECTRAL  ?= @stoplight/spectral-cli@6.16.3
 OPENAPI   ?= bin/openapi.yaml
 OAPI_CODEGEN ?= github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen@v2.8.2
 
-.PHONY: help run migrate test bench lint fmt vet openapi openapi-lint apiclient build services postgres mailpit clean
+.PHONY: help run migrate test bench lint fmt vet openapi openapi-lint apiclient apiclient-check build services postgres mailpit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-9s %s\n", $$1, $$2 }'
@@ -43,7 +43,7 @@ test: ## provision, fresh test database, go test -race ./... (TEST_DATABASE_URL,
 bench: ## provision, fresh test database, benchmarks only (BENCH=regexp BENCHTIME=1s)
 	scripts/with-test-env.sh $(GO) test $(BENCH_FLAGS) $(PKGS)
 
-lint: fmt vet openapi-lint ## gofmt -l check, go vet, OpenAPI linters
+lint: fmt vet openapi-lint apiclient-check ## gofmt -l check, go vet, OpenAPI linters, generated client current
 
 fmt: ## fail when a Go file is not gofmt-formatted
 	@files=$$(gofmt -l $$(find . -name '*.go' -not -path './.bin/*' -not -path './vendor/*' -not -path './.git/*')); \
@@ -62,6 +62,10 @@ openapi: $(OPENAPI) ## assemble the served OpenAPI document into bin/openapi.yam
 
 apiclient: $(OPENAPI) ## regenerate the typed Go client httpapi/apiclient from the document
 	$(GO) run $(OAPI_CODEGEN) -generate types,client -package apiclient -o httpapi/apiclient/client.gen.go $(OPENAPI)
+
+apiclient-check: $(OPENAPI) ## fail when httpapi/apiclient is not what the document generates (run make apiclient)
+	$(GO) run $(OAPI_CODEGEN) -generate types,client -package apiclient -o bin/apiclient.gen.go $(OPENAPI)
+	@cmp -s bin/apiclient.gen.go httpapi/apiclient/client.gen.go || { echo "httpapi/apiclient/client.gen.go is stale: run make apiclient" >&2; exit 1; }
 
 openapi-lint: $(OPENAPI) ## lint the assembled OpenAPI document (npx: Redocly CLI, Spectral spectral:oas; 0 errors)
 	npx --yes $(REDOCLY) lint --config redocly.yaml $(OPENAPI)

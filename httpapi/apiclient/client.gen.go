@@ -170,6 +170,21 @@ func (e ConfirmPasswordReset200JSONResponseBodyStatus) Valid() bool {
 	}
 }
 
+// Defines values for PortalLogout200JSONResponseBodyStatus.
+const (
+	PortalLogout200JSONResponseBodyStatusLoggedOut PortalLogout200JSONResponseBodyStatus = "logged_out"
+)
+
+// Valid indicates whether the value is a known member of the PortalLogout200JSONResponseBodyStatus enum.
+func (e PortalLogout200JSONResponseBodyStatus) Valid() bool {
+	switch e {
+	case PortalLogout200JSONResponseBodyStatusLoggedOut:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Login201JSONResponseBodyTokenType.
 const (
 	Bearer Login201JSONResponseBodyTokenType = "Bearer"
@@ -187,13 +202,13 @@ func (e Login201JSONResponseBodyTokenType) Valid() bool {
 
 // Defines values for Logout200JSONResponseBodyStatus.
 const (
-	LoggedOut Logout200JSONResponseBodyStatus = "logged_out"
+	Logout200JSONResponseBodyStatusLoggedOut Logout200JSONResponseBodyStatus = "logged_out"
 )
 
 // Valid indicates whether the value is a known member of the Logout200JSONResponseBodyStatus enum.
 func (e Logout200JSONResponseBodyStatus) Valid() bool {
 	switch e {
-	case LoggedOut:
+	case Logout200JSONResponseBodyStatusLoggedOut:
 		return true
 	default:
 		return false
@@ -377,6 +392,9 @@ type BadRequest = Error
 // BusyOrUnavailable defines model for BusyOrUnavailable.
 type BusyOrUnavailable = Error
 
+// CSRFFailed defines model for CSRFFailed.
+type CSRFFailed = Error
+
 // Conflict defines model for Conflict.
 type Conflict = Error
 
@@ -429,6 +447,9 @@ type VerifyAccountJSONBody struct {
 
 	// Email A plain address (dot-atom@host.name, ASCII; an internationalised domain in punycode), compared lower-cased; anything else is 400 invalid_email.
 	Email string `json:"email"`
+
+	// Password The password the person chose when registering; it must meet the password rule and becomes the account's password.
+	Password string `json:"password"`
 }
 
 // VerifyAccount200JSONResponseBodyStatus defines parameters for VerifyAccount.
@@ -552,6 +573,17 @@ type ConfirmPasswordResetJSONBody struct {
 
 // ConfirmPasswordReset200JSONResponseBodyStatus defines parameters for ConfirmPasswordReset.
 type ConfirmPasswordReset200JSONResponseBodyStatus string
+
+// PortalLogout200JSONResponseBodyStatus defines parameters for PortalLogout.
+type PortalLogout200JSONResponseBodyStatus string
+
+// PortalLoginJSONBody defines parameters for PortalLogin.
+type PortalLoginJSONBody struct {
+	// DeviceToken Optional; the `mm_device` cookie is used when absent.
+	DeviceToken *string `json:"device_token,omitempty"`
+	Email       string  `json:"email"`
+	Password    string  `json:"password"`
+}
 
 // LoginJSONBody defines parameters for Login.
 type LoginJSONBody struct {
@@ -681,6 +713,9 @@ type RequestPasswordResetJSONRequestBody RequestPasswordResetJSONBody
 // ConfirmPasswordResetJSONRequestBody defines body for ConfirmPasswordReset for application/json ContentType.
 type ConfirmPasswordResetJSONRequestBody ConfirmPasswordResetJSONBody
 
+// PortalLoginJSONRequestBody defines body for PortalLogin for application/json ContentType.
+type PortalLoginJSONRequestBody PortalLoginJSONBody
+
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody LoginJSONBody
 
@@ -761,6 +796,15 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// GetPortalHome The portal page (HTML app shell)
+	//
+	// The seed's account page as a web client of this API. The same shell answers /register, /verify,
+	// /login, /reset-password, /videos and /articles/{slug}; its script renders the view. Unknown page
+	// paths get a friendly HTML 404 page; paths under /api keep their JSON 404. Strict CSP, no framing.
+	//
+	// Corresponds with GET / (the `GetPortalHome` operationId).
+	GetPortalHome(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// RegisterWithBody Create an account and email a verification code
 	//
 	// The same 202 whether or not the address is already registered (no enumeration).
@@ -797,18 +841,36 @@ type ClientInterface interface {
 	// Corresponds with POST /api/accounts/verification-code (the `ResendVerificationCode` operationId).
 	ResendVerificationCode(ctx context.Context, body ResendVerificationCodeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// VerifyAccountWithBody Verify the address with the emailed code
+	// VerifyAccountWithBody Verify the address with the emailed code and set the password
 	//
-	// Marks the account verified; wrong codes count towards a lock-out (429).
+	// Whoever holds the mailed code verifies the address and sets the
+	// account's password: the password given here replaces the one given
+	// at registration (somebody else may have registered the address
+	// first), and every session and device token from before ends. Until
+	// then nobody can log in (403 account_not_verified). Wrong codes count
+	// per client (IPv4 address or IPv6 /64) and per account (429 with the
+	// real wait in Retry-After); the code that just worked, sent again
+	// with the same password, answers 200 again and counts nothing. An
+	// address without an account answers like an account given a wrong
+	// code.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/accounts/verify (the `VerifyAccount` operationId).
 	VerifyAccountWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// VerifyAccount Verify the address with the emailed code
+	// VerifyAccount Verify the address with the emailed code and set the password
 	//
-	// Marks the account verified; wrong codes count towards a lock-out (429).
+	// Whoever holds the mailed code verifies the address and sets the
+	// account's password: the password given here replaces the one given
+	// at registration (somebody else may have registered the address
+	// first), and every session and device token from before ends. Until
+	// then nobody can log in (403 account_not_verified). Wrong codes count
+	// per client (IPv4 address or IPv6 /64) and per account (429 with the
+	// real wait in Retry-After); the code that just worked, sent again
+	// with the same password, answers 200 again and counts nothing. An
+	// address without an account answers like an account given a wrong
+	// code.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1021,6 +1083,42 @@ type ClientInterface interface {
 	// Corresponds with POST /api/password-resets/confirm (the `ConfirmPasswordReset` operationId).
 	ConfirmPasswordReset(ctx context.Context, body ConfirmPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PortalLogout Log out from the portal page
+	//
+	// Ends the cookie's session when it is still valid and clears the session and CSRF cookies. With
+	// the session cookie it needs `X-CSRF-Token`; without the cookie it only answers.
+	//
+	// Corresponds with DELETE /api/portal/session (the `PortalLogout` operationId).
+	PortalLogout(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalLoginWithBody Log in from the portal page (the session in an HttpOnly cookie)
+	//
+	// The same check and answers as `POST /api/sessions`, but the token goes into the `mm_session`
+	// cookie (HttpOnly, SameSite=Strict, Path=/api, Secure over TLS) instead of the body. The reply
+	// carries `csrf_token`, also set as the readable `mm_csrf` cookie: a request that the cookie
+	// authenticates must send it in `X-CSRF-Token`, or it is refused with 403 `csrf_failed`. A
+	// cross-origin request (by Origin or Sec-Fetch-Site) is refused the same way. The device token
+	// goes into the `mm_device` cookie (HttpOnly, Path=/api/portal, 90 days).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/portal/session (the `PortalLogin` operationId).
+	PortalLoginWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PortalLogin Log in from the portal page (the session in an HttpOnly cookie)
+	//
+	// The same check and answers as `POST /api/sessions`, but the token goes into the `mm_session`
+	// cookie (HttpOnly, SameSite=Strict, Path=/api, Secure over TLS) instead of the body. The reply
+	// carries `csrf_token`, also set as the readable `mm_csrf` cookie: a request that the cookie
+	// authenticates must send it in `X-CSRF-Token`, or it is refused with 403 `csrf_failed`. A
+	// cross-origin request (by Origin or Sec-Fetch-Site) is refused the same way. The device token
+	// goes into the `mm_device` cookie (HttpOnly, Path=/api/portal, 90 days).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/portal/session (the `PortalLogin` operationId).
+	PortalLogin(ctx context.Context, body PortalLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// LoginWithBody Log in
 	//
 	// Opens a session and returns its bearer token.
@@ -1107,6 +1205,18 @@ type ClientInterface interface {
 	// Corresponds with POST /api/videos/{id}/downloads (the `DownloadVideo` operationId).
 	DownloadVideo(ctx context.Context, id VideoID, body DownloadVideoJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetPortalArticle The portal page, article view
+	//
+	// The script shows a friendly "not found" for an unknown slug.
+	//
+	// Corresponds with GET /articles/{slug} (the `GetPortalArticle` operationId).
+	GetPortalArticle(ctx context.Context, slug string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPortalAsset The portal page's embedded scripts and stylesheet
+	//
+	// Corresponds with GET /assets/{name} (the `GetPortalAsset` operationId).
+	GetPortalAsset(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetDashboard Analysts' dashboard (HTML)
 	//
 	// A static page, no token needed to load it. It asks for the auditor or admin token and keeps it in
@@ -1130,6 +1240,11 @@ type ClientInterface interface {
 	// Corresponds with GET /healthz (the `GetHealthz` operationId).
 	GetHealthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetPortalLogin The portal page, login view
+	//
+	// Corresponds with GET /login (the `GetPortalLogin` operationId).
+	GetPortalLogin(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetOpenAPI This document
 	//
 	// The OpenAPI 3.0 document of this API, assembled from its fragments.
@@ -1144,6 +1259,45 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /readyz (the `GetReadyz` operationId).
 	GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPortalRegister The portal page, registration view
+	//
+	// Corresponds with GET /register (the `GetPortalRegister` operationId).
+	GetPortalRegister(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPortalResetPassword The portal page, password reset view
+	//
+	// Corresponds with GET /reset-password (the `GetPortalResetPassword` operationId).
+	GetPortalResetPassword(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPortalVerify The portal page, verification view
+	//
+	// Corresponds with GET /verify (the `GetPortalVerify` operationId).
+	GetPortalVerify(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPortalVideos The portal page, video catalogue view
+	//
+	// Corresponds with GET /videos (the `GetPortalVideos` operationId).
+	GetPortalVideos(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// GetPortalHome The portal page (HTML app shell)
+//
+// The seed's account page as a web client of this API. The same shell answers /register, /verify,
+// /login, /reset-password, /videos and /articles/{slug}; its script renders the view. Unknown page
+// paths get a friendly HTML 404 page; paths under /api keep their JSON 404. Strict CSP, no framing.
+//
+// Corresponds with GET / (the `GetPortalHome` operationId).
+func (c *Client) GetPortalHome(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPortalHomeRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // RegisterWithBody Create an account and email a verification code
@@ -1222,9 +1376,18 @@ func (c *Client) ResendVerificationCode(ctx context.Context, body ResendVerifica
 	return c.Client.Do(req)
 }
 
-// VerifyAccountWithBody Verify the address with the emailed code
+// VerifyAccountWithBody Verify the address with the emailed code and set the password
 //
-// Marks the account verified; wrong codes count towards a lock-out (429).
+// Whoever holds the mailed code verifies the address and sets the
+// account's password: the password given here replaces the one given
+// at registration (somebody else may have registered the address
+// first), and every session and device token from before ends. Until
+// then nobody can log in (403 account_not_verified). Wrong codes count
+// per client (IPv4 address or IPv6 /64) and per account (429 with the
+// real wait in Retry-After); the code that just worked, sent again
+// with the same password, answers 200 again and counts nothing. An
+// address without an account answers like an account given a wrong
+// code.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1241,9 +1404,18 @@ func (c *Client) VerifyAccountWithBody(ctx context.Context, contentType string, 
 	return c.Client.Do(req)
 }
 
-// VerifyAccount Verify the address with the emailed code
+// VerifyAccount Verify the address with the emailed code and set the password
 //
-// Marks the account verified; wrong codes count towards a lock-out (429).
+// Whoever holds the mailed code verifies the address and sets the
+// account's password: the password given here replaces the one given
+// at registration (somebody else may have registered the address
+// first), and every session and device token from before ends. Until
+// then nobody can log in (403 account_not_verified). Wrong codes count
+// per client (IPv4 address or IPv6 /64) and per account (429 with the
+// real wait in Retry-After); the code that just worked, sent again
+// with the same password, answers 200 again and counts nothing. An
+// address without an account answers like an account given a wrong
+// code.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1686,6 +1858,72 @@ func (c *Client) ConfirmPasswordReset(ctx context.Context, body ConfirmPasswordR
 	return c.Client.Do(req)
 }
 
+// PortalLogout Log out from the portal page
+//
+// Ends the cookie's session when it is still valid and clears the session and CSRF cookies. With
+// the session cookie it needs `X-CSRF-Token`; without the cookie it only answers.
+//
+// Corresponds with DELETE /api/portal/session (the `PortalLogout` operationId).
+func (c *Client) PortalLogout(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalLogoutRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalLoginWithBody Log in from the portal page (the session in an HttpOnly cookie)
+//
+// The same check and answers as `POST /api/sessions`, but the token goes into the `mm_session`
+// cookie (HttpOnly, SameSite=Strict, Path=/api, Secure over TLS) instead of the body. The reply
+// carries `csrf_token`, also set as the readable `mm_csrf` cookie: a request that the cookie
+// authenticates must send it in `X-CSRF-Token`, or it is refused with 403 `csrf_failed`. A
+// cross-origin request (by Origin or Sec-Fetch-Site) is refused the same way. The device token
+// goes into the `mm_device` cookie (HttpOnly, Path=/api/portal, 90 days).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/portal/session (the `PortalLogin` operationId).
+func (c *Client) PortalLoginWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalLoginRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PortalLogin Log in from the portal page (the session in an HttpOnly cookie)
+//
+// The same check and answers as `POST /api/sessions`, but the token goes into the `mm_session`
+// cookie (HttpOnly, SameSite=Strict, Path=/api, Secure over TLS) instead of the body. The reply
+// carries `csrf_token`, also set as the readable `mm_csrf` cookie: a request that the cookie
+// authenticates must send it in `X-CSRF-Token`, or it is refused with 403 `csrf_failed`. A
+// cross-origin request (by Origin or Sec-Fetch-Site) is refused the same way. The device token
+// goes into the `mm_device` cookie (HttpOnly, Path=/api/portal, 90 days).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/portal/session (the `PortalLogin` operationId).
+func (c *Client) PortalLogin(ctx context.Context, body PortalLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPortalLoginRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // LoginWithBody Log in
 //
 // Opens a session and returns its bearer token.
@@ -1872,6 +2110,38 @@ func (c *Client) DownloadVideo(ctx context.Context, id VideoID, body DownloadVid
 	return c.Client.Do(req)
 }
 
+// GetPortalArticle The portal page, article view
+//
+// The script shows a friendly "not found" for an unknown slug.
+//
+// Corresponds with GET /articles/{slug} (the `GetPortalArticle` operationId).
+func (c *Client) GetPortalArticle(ctx context.Context, slug string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPortalArticleRequest(c.Server, slug)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPortalAsset The portal page's embedded scripts and stylesheet
+//
+// Corresponds with GET /assets/{name} (the `GetPortalAsset` operationId).
+func (c *Client) GetPortalAsset(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPortalAssetRequest(c.Server, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetDashboard Analysts' dashboard (HTML)
 //
 // A static page, no token needed to load it. It asks for the auditor or admin token and keeps it in
@@ -1925,6 +2195,21 @@ func (c *Client) GetHealthz(ctx context.Context, reqEditors ...RequestEditorFn) 
 	return c.Client.Do(req)
 }
 
+// GetPortalLogin The portal page, login view
+//
+// Corresponds with GET /login (the `GetPortalLogin` operationId).
+func (c *Client) GetPortalLogin(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPortalLoginRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetOpenAPI This document
 //
 // The OpenAPI 3.0 document of this API, assembled from its fragments.
@@ -1958,6 +2243,93 @@ func (c *Client) GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// GetPortalRegister The portal page, registration view
+//
+// Corresponds with GET /register (the `GetPortalRegister` operationId).
+func (c *Client) GetPortalRegister(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPortalRegisterRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPortalResetPassword The portal page, password reset view
+//
+// Corresponds with GET /reset-password (the `GetPortalResetPassword` operationId).
+func (c *Client) GetPortalResetPassword(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPortalResetPasswordRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPortalVerify The portal page, verification view
+//
+// Corresponds with GET /verify (the `GetPortalVerify` operationId).
+func (c *Client) GetPortalVerify(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPortalVerifyRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPortalVideos The portal page, video catalogue view
+//
+// Corresponds with GET /videos (the `GetPortalVideos` operationId).
+func (c *Client) GetPortalVideos(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPortalVideosRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NewGetPortalHomeRequest constructs an http.Request for the GetPortalHome method
+func NewGetPortalHomeRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewRegisterRequest calls the generic Register builder with application/json body
@@ -2866,6 +3238,73 @@ func NewConfirmPasswordResetRequestWithBody(server string, contentType string, b
 	return req, nil
 }
 
+// NewPortalLogoutRequest constructs an http.Request for the PortalLogout method
+func NewPortalLogoutRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/portal/session")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPortalLoginRequest calls the generic PortalLogin builder with application/json body
+func NewPortalLoginRequest(server string, body PortalLoginJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPortalLoginRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPortalLoginRequestWithBody constructs an http.Request for the PortalLogin method, with any body, and a specified content type
+func NewPortalLoginRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/portal/session")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewLoginRequest calls the generic Login builder with application/json body
 func NewLoginRequest(server string, body LoginJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -3413,6 +3852,74 @@ func NewDownloadVideoRequestWithBody(server string, id VideoID, contentType stri
 	return req, nil
 }
 
+// NewGetPortalArticleRequest constructs an http.Request for the GetPortalArticle method
+func NewGetPortalArticleRequest(server string, slug string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "slug", slug, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/articles/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPortalAssetRequest constructs an http.Request for the GetPortalAsset method
+func NewGetPortalAssetRequest(server string, name string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/assets/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetDashboardRequest constructs an http.Request for the GetDashboard method
 func NewGetDashboardRequest(server string) (*http.Request, error) {
 	var err error
@@ -3501,6 +4008,33 @@ func NewGetHealthzRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetPortalLoginRequest constructs an http.Request for the GetPortalLogin method
+func NewGetPortalLoginRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/login")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetOpenAPIRequest constructs an http.Request for the GetOpenAPI method
 func NewGetOpenAPIRequest(server string) (*http.Request, error) {
 	var err error
@@ -3538,6 +4072,114 @@ func NewGetReadyzRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/readyz")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPortalRegisterRequest constructs an http.Request for the GetPortalRegister method
+func NewGetPortalRegisterRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/register")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPortalResetPasswordRequest constructs an http.Request for the GetPortalResetPassword method
+func NewGetPortalResetPasswordRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/reset-password")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPortalVerifyRequest constructs an http.Request for the GetPortalVerify method
+func NewGetPortalVerifyRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/verify")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPortalVideosRequest constructs an http.Request for the GetPortalVideos method
+func NewGetPortalVideosRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/videos")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -3599,6 +4241,17 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// GetPortalHomeWithResponse The portal page (HTML app shell)
+	//
+	// The seed's account page as a web client of this API. The same shell answers /register, /verify,
+	// /login, /reset-password, /videos and /articles/{slug}; its script renders the view. Unknown page
+	// paths get a friendly HTML 404 page; paths under /api keep their JSON 404. Strict CSP, no framing.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET / (the `GetPortalHome` operationId).
+	GetPortalHomeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPortalHomeResponse, error)
+
 	// RegisterWithBodyWithResponse Create an account and email a verification code
 	//
 	// The same 202 whether or not the address is already registered (no enumeration).
@@ -3635,18 +4288,36 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/accounts/verification-code (the `ResendVerificationCode` operationId).
 	ResendVerificationCodeWithResponse(ctx context.Context, body ResendVerificationCodeJSONRequestBody, reqEditors ...RequestEditorFn) (*ResendVerificationCodeResponse, error)
 
-	// VerifyAccountWithBodyWithResponse Verify the address with the emailed code
+	// VerifyAccountWithBodyWithResponse Verify the address with the emailed code and set the password
 	//
-	// Marks the account verified; wrong codes count towards a lock-out (429).
+	// Whoever holds the mailed code verifies the address and sets the
+	// account's password: the password given here replaces the one given
+	// at registration (somebody else may have registered the address
+	// first), and every session and device token from before ends. Until
+	// then nobody can log in (403 account_not_verified). Wrong codes count
+	// per client (IPv4 address or IPv6 /64) and per account (429 with the
+	// real wait in Retry-After); the code that just worked, sent again
+	// with the same password, answers 200 again and counts nothing. An
+	// address without an account answers like an account given a wrong
+	// code.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/accounts/verify (the `VerifyAccount` operationId).
 	VerifyAccountWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VerifyAccountResponse, error)
 
-	// VerifyAccountWithResponse Verify the address with the emailed code
+	// VerifyAccountWithResponse Verify the address with the emailed code and set the password
 	//
-	// Marks the account verified; wrong codes count towards a lock-out (429).
+	// Whoever holds the mailed code verifies the address and sets the
+	// account's password: the password given here replaces the one given
+	// at registration (somebody else may have registered the address
+	// first), and every session and device token from before ends. Until
+	// then nobody can log in (403 account_not_verified). Wrong codes count
+	// per client (IPv4 address or IPv6 /64) and per account (429 with the
+	// real wait in Retry-After); the code that just worked, sent again
+	// with the same password, answers 200 again and counts nothing. An
+	// address without an account answers like an account given a wrong
+	// code.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3875,6 +4546,44 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/password-resets/confirm (the `ConfirmPasswordReset` operationId).
 	ConfirmPasswordResetWithResponse(ctx context.Context, body ConfirmPasswordResetJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmPasswordResetResponse, error)
 
+	// PortalLogoutWithResponse Log out from the portal page
+	//
+	// Ends the cookie's session when it is still valid and clears the session and CSRF cookies. With
+	// the session cookie it needs `X-CSRF-Token`; without the cookie it only answers.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/portal/session (the `PortalLogout` operationId).
+	PortalLogoutWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PortalLogoutResponse, error)
+
+	// PortalLoginWithBodyWithResponse Log in from the portal page (the session in an HttpOnly cookie)
+	//
+	// The same check and answers as `POST /api/sessions`, but the token goes into the `mm_session`
+	// cookie (HttpOnly, SameSite=Strict, Path=/api, Secure over TLS) instead of the body. The reply
+	// carries `csrf_token`, also set as the readable `mm_csrf` cookie: a request that the cookie
+	// authenticates must send it in `X-CSRF-Token`, or it is refused with 403 `csrf_failed`. A
+	// cross-origin request (by Origin or Sec-Fetch-Site) is refused the same way. The device token
+	// goes into the `mm_device` cookie (HttpOnly, Path=/api/portal, 90 days).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/portal/session (the `PortalLogin` operationId).
+	PortalLoginWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PortalLoginResponse, error)
+
+	// PortalLoginWithResponse Log in from the portal page (the session in an HttpOnly cookie)
+	//
+	// The same check and answers as `POST /api/sessions`, but the token goes into the `mm_session`
+	// cookie (HttpOnly, SameSite=Strict, Path=/api, Secure over TLS) instead of the body. The reply
+	// carries `csrf_token`, also set as the readable `mm_csrf` cookie: a request that the cookie
+	// authenticates must send it in `X-CSRF-Token`, or it is refused with 403 `csrf_failed`. A
+	// cross-origin request (by Origin or Sec-Fetch-Site) is refused the same way. The device token
+	// goes into the `mm_device` cookie (HttpOnly, Path=/api/portal, 90 days).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/portal/session (the `PortalLogin` operationId).
+	PortalLoginWithResponse(ctx context.Context, body PortalLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*PortalLoginResponse, error)
+
 	// LoginWithBodyWithResponse Log in
 	//
 	// Opens a session and returns its bearer token.
@@ -3973,6 +4682,22 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/videos/{id}/downloads (the `DownloadVideo` operationId).
 	DownloadVideoWithResponse(ctx context.Context, id VideoID, body DownloadVideoJSONRequestBody, reqEditors ...RequestEditorFn) (*DownloadVideoResponse, error)
 
+	// GetPortalArticleWithResponse The portal page, article view
+	//
+	// The script shows a friendly "not found" for an unknown slug.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /articles/{slug} (the `GetPortalArticle` operationId).
+	GetPortalArticleWithResponse(ctx context.Context, slug string, reqEditors ...RequestEditorFn) (*GetPortalArticleResponse, error)
+
+	// GetPortalAssetWithResponse The portal page's embedded scripts and stylesheet
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /assets/{name} (the `GetPortalAsset` operationId).
+	GetPortalAssetWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*GetPortalAssetResponse, error)
+
 	// GetDashboardWithResponse Analysts' dashboard (HTML)
 	//
 	// A static page, no token needed to load it. It asks for the auditor or admin token and keeps it in
@@ -4002,6 +4727,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /healthz (the `GetHealthz` operationId).
 	GetHealthzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHealthzResponse, error)
 
+	// GetPortalLoginWithResponse The portal page, login view
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /login (the `GetPortalLogin` operationId).
+	GetPortalLoginWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPortalLoginResponse, error)
+
 	// GetOpenAPIWithResponse This document
 	//
 	// The OpenAPI 3.0 document of this API, assembled from its fragments.
@@ -4020,6 +4752,68 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /readyz (the `GetReadyz` operationId).
 	GetReadyzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReadyzResponse, error)
+
+	// GetPortalRegisterWithResponse The portal page, registration view
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /register (the `GetPortalRegister` operationId).
+	GetPortalRegisterWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPortalRegisterResponse, error)
+
+	// GetPortalResetPasswordWithResponse The portal page, password reset view
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /reset-password (the `GetPortalResetPassword` operationId).
+	GetPortalResetPasswordWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPortalResetPasswordResponse, error)
+
+	// GetPortalVerifyWithResponse The portal page, verification view
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /verify (the `GetPortalVerify` operationId).
+	GetPortalVerifyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPortalVerifyResponse, error)
+
+	// GetPortalVideosWithResponse The portal page, video catalogue view
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /videos (the `GetPortalVideos` operationId).
+	GetPortalVideosWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPortalVideosResponse, error)
+}
+
+type GetPortalHomeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPortalHomeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPortalHomeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPortalHomeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPortalHomeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // RegisterResponse429Headers the declared response headers of an HTTP 429 response for Register
@@ -4240,6 +5034,8 @@ type VerifyAccountResponse struct {
 	JSON400 *Error
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -4277,6 +5073,11 @@ func (r VerifyAccountResponse) GetJSON400() *Error {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r VerifyAccountResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r VerifyAccountResponse) GetJSON422() *Error {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -5893,6 +6694,8 @@ type GetMeResponse struct {
 	JSON400 *InvalidPosition
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *CSRFFailed
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -5930,6 +6733,11 @@ func (r GetMeResponse) GetJSON400() *InvalidPosition {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetMeResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetMeResponse) GetJSON403() *CSRFFailed {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -6015,6 +6823,8 @@ type SetNewsletterResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *CSRFFailed
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -6054,6 +6864,11 @@ func (r SetNewsletterResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r SetNewsletterResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SetNewsletterResponse) GetJSON403() *CSRFFailed {
+	return r.JSON403
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
@@ -6312,6 +7127,225 @@ func (r ConfirmPasswordResetResponse) ContentType() string {
 	return ""
 }
 
+// PortalLogoutResponse503Headers the declared response headers of an HTTP 503 response for PortalLogout
+type PortalLogoutResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PortalLogoutResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		// Position An opaque consistency token: the global position of the write, sealed (AES-GCM, fresh nonce)
+		// under a key only the server holds. Pass it as is to `?consistent_with=`; two tokens of one
+		// position differ, and a token cannot be read, compared or forged. Anything else answers 400
+		// `invalid_position`.
+		//
+		//
+		// Example: ct1.57CZh7fYeLcud9Dn50ru_xs1JEeFpBG8BEzZuJ7rBYn3vn5EC4P9ziGeao4
+		Position *ConsistencyToken                     `json:"position,omitempty"`
+		Status   PortalLogout200JSONResponseBodyStatus `json:"status"`
+	}
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *BusyOrUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PortalLogoutResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PortalLogoutResponse) GetJSON200() *struct {
+	// Position An opaque consistency token: the global position of the write, sealed (AES-GCM, fresh nonce)
+	// under a key only the server holds. Pass it as is to `?consistent_with=`; two tokens of one
+	// position differ, and a token cannot be read, compared or forged. Anything else answers 400
+	// `invalid_position`.
+	//
+	//
+	// Example: ct1.57CZh7fYeLcud9Dn50ru_xs1JEeFpBG8BEzZuJ7rBYn3vn5EC4P9ziGeao4
+	Position *ConsistencyToken                     `json:"position,omitempty"`
+	Status   PortalLogout200JSONResponseBodyStatus `json:"status"`
+} {
+	return r.JSON200
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PortalLogoutResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PortalLogoutResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PortalLogoutResponse) GetJSON503() *BusyOrUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PortalLogoutResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PortalLogoutResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PortalLogoutResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PortalLogoutResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PortalLoginResponse429Headers the declared response headers of an HTTP 429 response for PortalLogin
+type PortalLoginResponse429Headers struct {
+	RetryAfter int
+}
+
+// PortalLoginResponse503Headers the declared response headers of an HTTP 503 response for PortalLogin
+type PortalLoginResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PortalLoginResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *struct {
+		AccountId openapi_types.UUID `json:"account_id"`
+		CsrfToken string             `json:"csrf_token"`
+		ExpiresAt time.Time          `json:"expires_at"`
+
+		// Position An opaque consistency token: the global position of the write, sealed (AES-GCM, fresh nonce)
+		// under a key only the server holds. Pass it as is to `?consistent_with=`; two tokens of one
+		// position differ, and a token cannot be read, compared or forged. Anything else answers 400
+		// `invalid_position`.
+		//
+		//
+		// Example: ct1.57CZh7fYeLcud9Dn50ru_xs1JEeFpBG8BEzZuJ7rBYn3vn5EC4P9ziGeao4
+		Position ConsistencyToken `json:"position"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *BusyOrUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PortalLoginResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PortalLoginResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PortalLoginResponse) GetJSON201() *struct {
+	AccountId openapi_types.UUID `json:"account_id"`
+	CsrfToken string             `json:"csrf_token"`
+	ExpiresAt time.Time          `json:"expires_at"`
+
+	// Position An opaque consistency token: the global position of the write, sealed (AES-GCM, fresh nonce)
+	// under a key only the server holds. Pass it as is to `?consistent_with=`; two tokens of one
+	// position differ, and a token cannot be read, compared or forged. Anything else answers 400
+	// `invalid_position`.
+	//
+	//
+	// Example: ct1.57CZh7fYeLcud9Dn50ru_xs1JEeFpBG8BEzZuJ7rBYn3vn5EC4P9ziGeao4
+	Position ConsistencyToken `json:"position"`
+} {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PortalLoginResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PortalLoginResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PortalLoginResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PortalLoginResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PortalLoginResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PortalLoginResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PortalLoginResponse) GetJSON503() *BusyOrUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PortalLoginResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PortalLoginResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PortalLoginResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PortalLoginResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // LoginResponse429Headers the declared response headers of an HTTP 429 response for Login
 type LoginResponse429Headers struct {
 	RetryAfter int
@@ -6482,6 +7516,8 @@ type LogoutResponse struct {
 	}
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *CSRFFailed
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -6514,6 +7550,11 @@ func (r LogoutResponse) GetJSON200() *struct {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r LogoutResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r LogoutResponse) GetJSON403() *CSRFFailed {
+	return r.JSON403
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -7258,6 +8299,74 @@ func (r DownloadVideoResponse) ContentType() string {
 	return ""
 }
 
+type GetPortalArticleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPortalArticleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPortalArticleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPortalArticleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPortalArticleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetPortalAssetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPortalAssetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPortalAssetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPortalAssetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPortalAssetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetDashboardResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7374,6 +8483,40 @@ func (r GetHealthzResponse) ContentType() string {
 	return ""
 }
 
+type GetPortalLoginResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPortalLoginResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPortalLoginResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPortalLoginResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPortalLoginResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetOpenAPIResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7463,6 +8606,159 @@ func (r GetReadyzResponse) ContentType() string {
 	return ""
 }
 
+type GetPortalRegisterResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPortalRegisterResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPortalRegisterResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPortalRegisterResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPortalRegisterResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetPortalResetPasswordResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPortalResetPasswordResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPortalResetPasswordResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPortalResetPasswordResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPortalResetPasswordResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetPortalVerifyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPortalVerifyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPortalVerifyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPortalVerifyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPortalVerifyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetPortalVideosResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPortalVideosResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPortalVideosResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPortalVideosResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPortalVideosResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPortalHomeWithResponse The portal page (HTML app shell)
+//
+// The seed's account page as a web client of this API. The same shell answers /register, /verify,
+// /login, /reset-password, /videos and /articles/{slug}; its script renders the view. Unknown page
+// paths get a friendly HTML 404 page; paths under /api keep their JSON 404. Strict CSP, no framing.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET / (the `GetPortalHome` operationId).
+func (c *ClientWithResponses) GetPortalHomeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPortalHomeResponse, error) {
+	rsp, err := c.GetPortalHome(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPortalHomeResponse(rsp)
+}
+
 // RegisterWithBodyWithResponse Create an account and email a verification code
 //
 // The same 202 whether or not the address is already registered (no enumeration).
@@ -7523,9 +8819,18 @@ func (c *ClientWithResponses) ResendVerificationCodeWithResponse(ctx context.Con
 	return ParseResendVerificationCodeResponse(rsp)
 }
 
-// VerifyAccountWithBodyWithResponse Verify the address with the emailed code
+// VerifyAccountWithBodyWithResponse Verify the address with the emailed code and set the password
 //
-// Marks the account verified; wrong codes count towards a lock-out (429).
+// Whoever holds the mailed code verifies the address and sets the
+// account's password: the password given here replaces the one given
+// at registration (somebody else may have registered the address
+// first), and every session and device token from before ends. Until
+// then nobody can log in (403 account_not_verified). Wrong codes count
+// per client (IPv4 address or IPv6 /64) and per account (429 with the
+// real wait in Retry-After); the code that just worked, sent again
+// with the same password, answers 200 again and counts nothing. An
+// address without an account answers like an account given a wrong
+// code.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7538,9 +8843,18 @@ func (c *ClientWithResponses) VerifyAccountWithBodyWithResponse(ctx context.Cont
 	return ParseVerifyAccountResponse(rsp)
 }
 
-// VerifyAccountWithResponse Verify the address with the emailed code
+// VerifyAccountWithResponse Verify the address with the emailed code and set the password
 //
-// Marks the account verified; wrong codes count towards a lock-out (429).
+// Whoever holds the mailed code verifies the address and sets the
+// account's password: the password given here replaces the one given
+// at registration (somebody else may have registered the address
+// first), and every session and device token from before ends. Until
+// then nobody can log in (403 account_not_verified). Wrong codes count
+// per client (IPv4 address or IPv6 /64) and per account (429 with the
+// real wait in Retry-After); the code that just worked, sent again
+// with the same password, answers 200 again and counts nothing. An
+// address without an account answers like an account given a wrong
+// code.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7907,6 +9221,62 @@ func (c *ClientWithResponses) ConfirmPasswordResetWithResponse(ctx context.Conte
 	return ParseConfirmPasswordResetResponse(rsp)
 }
 
+// PortalLogoutWithResponse Log out from the portal page
+//
+// Ends the cookie's session when it is still valid and clears the session and CSRF cookies. With
+// the session cookie it needs `X-CSRF-Token`; without the cookie it only answers.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/portal/session (the `PortalLogout` operationId).
+func (c *ClientWithResponses) PortalLogoutWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PortalLogoutResponse, error) {
+	rsp, err := c.PortalLogout(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalLogoutResponse(rsp)
+}
+
+// PortalLoginWithBodyWithResponse Log in from the portal page (the session in an HttpOnly cookie)
+//
+// The same check and answers as `POST /api/sessions`, but the token goes into the `mm_session`
+// cookie (HttpOnly, SameSite=Strict, Path=/api, Secure over TLS) instead of the body. The reply
+// carries `csrf_token`, also set as the readable `mm_csrf` cookie: a request that the cookie
+// authenticates must send it in `X-CSRF-Token`, or it is refused with 403 `csrf_failed`. A
+// cross-origin request (by Origin or Sec-Fetch-Site) is refused the same way. The device token
+// goes into the `mm_device` cookie (HttpOnly, Path=/api/portal, 90 days).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/portal/session (the `PortalLogin` operationId).
+func (c *ClientWithResponses) PortalLoginWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PortalLoginResponse, error) {
+	rsp, err := c.PortalLoginWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalLoginResponse(rsp)
+}
+
+// PortalLoginWithResponse Log in from the portal page (the session in an HttpOnly cookie)
+//
+// The same check and answers as `POST /api/sessions`, but the token goes into the `mm_session`
+// cookie (HttpOnly, SameSite=Strict, Path=/api, Secure over TLS) instead of the body. The reply
+// carries `csrf_token`, also set as the readable `mm_csrf` cookie: a request that the cookie
+// authenticates must send it in `X-CSRF-Token`, or it is refused with 403 `csrf_failed`. A
+// cross-origin request (by Origin or Sec-Fetch-Site) is refused the same way. The device token
+// goes into the `mm_device` cookie (HttpOnly, Path=/api/portal, 90 days).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/portal/session (the `PortalLogin` operationId).
+func (c *ClientWithResponses) PortalLoginWithResponse(ctx context.Context, body PortalLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*PortalLoginResponse, error) {
+	rsp, err := c.PortalLogin(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePortalLoginResponse(rsp)
+}
+
 // LoginWithBodyWithResponse Log in
 //
 // Opens a session and returns its bearer token.
@@ -8065,6 +9435,34 @@ func (c *ClientWithResponses) DownloadVideoWithResponse(ctx context.Context, id 
 	return ParseDownloadVideoResponse(rsp)
 }
 
+// GetPortalArticleWithResponse The portal page, article view
+//
+// The script shows a friendly "not found" for an unknown slug.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /articles/{slug} (the `GetPortalArticle` operationId).
+func (c *ClientWithResponses) GetPortalArticleWithResponse(ctx context.Context, slug string, reqEditors ...RequestEditorFn) (*GetPortalArticleResponse, error) {
+	rsp, err := c.GetPortalArticle(ctx, slug, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPortalArticleResponse(rsp)
+}
+
+// GetPortalAssetWithResponse The portal page's embedded scripts and stylesheet
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /assets/{name} (the `GetPortalAsset` operationId).
+func (c *ClientWithResponses) GetPortalAssetWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*GetPortalAssetResponse, error) {
+	rsp, err := c.GetPortalAsset(ctx, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPortalAssetResponse(rsp)
+}
+
 // GetDashboardWithResponse Analysts' dashboard (HTML)
 //
 // A static page, no token needed to load it. It asks for the auditor or admin token and keeps it in
@@ -8112,6 +9510,19 @@ func (c *ClientWithResponses) GetHealthzWithResponse(ctx context.Context, reqEdi
 	return ParseGetHealthzResponse(rsp)
 }
 
+// GetPortalLoginWithResponse The portal page, login view
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /login (the `GetPortalLogin` operationId).
+func (c *ClientWithResponses) GetPortalLoginWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPortalLoginResponse, error) {
+	rsp, err := c.GetPortalLogin(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPortalLoginResponse(rsp)
+}
+
 // GetOpenAPIWithResponse This document
 //
 // The OpenAPI 3.0 document of this API, assembled from its fragments.
@@ -8141,6 +9552,74 @@ func (c *ClientWithResponses) GetReadyzWithResponse(ctx context.Context, reqEdit
 		return nil, err
 	}
 	return ParseGetReadyzResponse(rsp)
+}
+
+// GetPortalRegisterWithResponse The portal page, registration view
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /register (the `GetPortalRegister` operationId).
+func (c *ClientWithResponses) GetPortalRegisterWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPortalRegisterResponse, error) {
+	rsp, err := c.GetPortalRegister(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPortalRegisterResponse(rsp)
+}
+
+// GetPortalResetPasswordWithResponse The portal page, password reset view
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /reset-password (the `GetPortalResetPassword` operationId).
+func (c *ClientWithResponses) GetPortalResetPasswordWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPortalResetPasswordResponse, error) {
+	rsp, err := c.GetPortalResetPassword(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPortalResetPasswordResponse(rsp)
+}
+
+// GetPortalVerifyWithResponse The portal page, verification view
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /verify (the `GetPortalVerify` operationId).
+func (c *ClientWithResponses) GetPortalVerifyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPortalVerifyResponse, error) {
+	rsp, err := c.GetPortalVerify(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPortalVerifyResponse(rsp)
+}
+
+// GetPortalVideosWithResponse The portal page, video catalogue view
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /videos (the `GetPortalVideos` operationId).
+func (c *ClientWithResponses) GetPortalVideosWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPortalVideosResponse, error) {
+	rsp, err := c.GetPortalVideos(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPortalVideosResponse(rsp)
+}
+
+// ParseGetPortalHomeResponse parses an HTTP response from a GetPortalHomeWithResponse call
+func ParseGetPortalHomeResponse(rsp *http.Response) (*GetPortalHomeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPortalHomeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
 }
 
 // ParseRegisterResponse parses an HTTP response from a RegisterWithResponse call
@@ -8364,6 +9843,13 @@ func ParseVerifyAccountResponse(rsp *http.Response) (*VerifyAccountResponse, err
 			return nil, err
 		}
 		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
@@ -9801,6 +11287,13 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest CSRFFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9911,6 +11404,13 @@ func ParseSetNewsletterResponse(rsp *http.Response) (*SetNewsletterResponse, err
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest CSRFFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType
@@ -10163,6 +11663,187 @@ func ParseConfirmPasswordResetResponse(rsp *http.Response) (*ConfirmPasswordRese
 	return response, nil
 }
 
+// ParsePortalLogoutResponse parses an HTTP response from a PortalLogoutWithResponse call
+func ParsePortalLogoutResponse(rsp *http.Response) (*PortalLogoutResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PortalLogoutResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			// Position An opaque consistency token: the global position of the write, sealed (AES-GCM, fresh nonce)
+			// under a key only the server holds. Pass it as is to `?consistent_with=`; two tokens of one
+			// position differ, and a token cannot be read, compared or forged. Anything else answers 400
+			// `invalid_position`.
+			//
+			//
+			// Example: ct1.57CZh7fYeLcud9Dn50ru_xs1JEeFpBG8BEzZuJ7rBYn3vn5EC4P9ziGeao4
+			Position *ConsistencyToken                     `json:"position,omitempty"`
+			Status   PortalLogout200JSONResponseBodyStatus `json:"status"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest BusyOrUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers PortalLogoutResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePortalLoginResponse parses an HTTP response from a PortalLoginWithResponse call
+func ParsePortalLoginResponse(rsp *http.Response) (*PortalLoginResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PortalLoginResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest struct {
+			AccountId openapi_types.UUID `json:"account_id"`
+			CsrfToken string             `json:"csrf_token"`
+			ExpiresAt time.Time          `json:"expires_at"`
+
+			// Position An opaque consistency token: the global position of the write, sealed (AES-GCM, fresh nonce)
+			// under a key only the server holds. Pass it as is to `?consistent_with=`; two tokens of one
+			// position differ, and a token cannot be read, compared or forged. Anything else answers 400
+			// `invalid_position`.
+			//
+			//
+			// Example: ct1.57CZh7fYeLcud9Dn50ru_xs1JEeFpBG8BEzZuJ7rBYn3vn5EC4P9ziGeao4
+			Position ConsistencyToken `json:"position"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest BusyOrUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers PortalLoginResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PortalLoginResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseLoginResponse parses an HTTP response from a LoginWithResponse call
 func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -10315,6 +11996,13 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest CSRFFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
@@ -11008,6 +12696,38 @@ func ParseDownloadVideoResponse(rsp *http.Response) (*DownloadVideoResponse, err
 	return response, nil
 }
 
+// ParseGetPortalArticleResponse parses an HTTP response from a GetPortalArticleWithResponse call
+func ParseGetPortalArticleResponse(rsp *http.Response) (*GetPortalArticleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPortalArticleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseGetPortalAssetResponse parses an HTTP response from a GetPortalAssetWithResponse call
+func ParseGetPortalAssetResponse(rsp *http.Response) (*GetPortalAssetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPortalAssetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
 // ParseGetDashboardResponse parses an HTTP response from a GetDashboardWithResponse call
 func ParseGetDashboardResponse(rsp *http.Response) (*GetDashboardResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -11076,6 +12796,22 @@ func ParseGetHealthzResponse(rsp *http.Response) (*GetHealthzResponse, error) {
 	return response, nil
 }
 
+// ParseGetPortalLoginResponse parses an HTTP response from a GetPortalLoginWithResponse call
+func ParseGetPortalLoginResponse(rsp *http.Response) (*GetPortalLoginResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPortalLoginResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
 // ParseGetOpenAPIResponse parses an HTTP response from a GetOpenAPIWithResponse call
 func ParseGetOpenAPIResponse(rsp *http.Response) (*GetOpenAPIResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -11130,6 +12866,70 @@ func ParseGetReadyzResponse(rsp *http.Response) (*GetReadyzResponse, error) {
 		}
 		response.JSON503 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseGetPortalRegisterResponse parses an HTTP response from a GetPortalRegisterWithResponse call
+func ParseGetPortalRegisterResponse(rsp *http.Response) (*GetPortalRegisterResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPortalRegisterResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseGetPortalResetPasswordResponse parses an HTTP response from a GetPortalResetPasswordWithResponse call
+func ParseGetPortalResetPasswordResponse(rsp *http.Response) (*GetPortalResetPasswordResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPortalResetPasswordResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseGetPortalVerifyResponse parses an HTTP response from a GetPortalVerifyWithResponse call
+func ParseGetPortalVerifyResponse(rsp *http.Response) (*GetPortalVerifyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPortalVerifyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseGetPortalVideosResponse parses an HTTP response from a GetPortalVideosWithResponse call
+func ParseGetPortalVideosResponse(rsp *http.Response) (*GetPortalVideosResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPortalVideosResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
 	}
 
 	return response, nil
