@@ -124,10 +124,11 @@ type portalPage struct {
 // fails the test.
 func (p *portalPage) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	// Generous: the machine the tests share may be very busy.
+	ctx, cancel := context.WithTimeout(p.ctx, 45*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
-		p.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
+		p.shot("failed-" + strings.NewReplacer(" ", "-", "/", "_", "?", "_").Replace(what))
 		html, _ := p.run(`document.querySelector("main") ? document.querySelector("main").innerText : ""`)
 		p.t.Fatalf("%s: %v\nthe page shows:\n%s", what, err, html)
 	}
@@ -201,9 +202,9 @@ func (p *portalPage) fill(label, value string) {
 // message is the text of the visible form message (error or notice).
 func (p *portalPage) message(kind string) string {
 	p.t.Helper()
-	sel := "//main//div[contains(@class,'form-message') and contains(@class," + xq(kind) + ") and not(@hidden)]"
+	sel := "//main//div[contains(@class,'form-message') and contains(@class," + xq(kind) + ") and normalize-space() != '']"
 	p.do("wait for the "+kind+" message", chromedp.WaitVisible(sel))
-	return p.eval(`[...document.querySelectorAll("main .form-message.` + kind + `")].filter(e => !e.hidden).map(e => e.innerText).join("\n")`)
+	return p.eval(`[...document.querySelectorAll("main .form-message.` + kind + `")].filter(e => e.textContent.trim()).map(e => e.innerText).join("\n")`)
 }
 
 func (p *portalPage) code(ctx context.Context, email, subject string) string {
@@ -333,7 +334,12 @@ func (p *portalPage) journey(slug string) {
 		t.Errorf("a download while logged out says %q", msg)
 	}
 
-	p.do("to register", chromedp.Click("//header"+link("Register")))
+	// Keyboard only: the skip link comes first; the form's fields in order.
+	p.open("/")
+	p.tabOrder("a:Skip to content")
+	p.do("to register", chromedp.Click("//header"+link("Register")), chromedp.WaitVisible(heading("Create an account")))
+	p.tabOrder("input:Email address", "input:Password", "input:Show password", "input:Subscribe to our newsletter",
+		"button:Create an account", "a:Log in")
 	p.register(email, pw, "")
 	p.verify(email, "")
 
@@ -434,6 +440,22 @@ func (p *portalPage) journey(slug string) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 			t.Errorf("/no-such-page: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
+}
+
+// tabOrder presses Tab once per entry and checks what has focus: the
+// element's tag and its label (or its text).
+func (p *portalPage) tabOrder(want ...string) {
+	p.t.Helper()
+	for i, w := range want {
+		p.do("press Tab", chromedp.KeyEvent("\t"))
+		got := p.eval(`(() => { const e = document.activeElement; if (!e) return "";
+			const name = e.labels && e.labels.length ? e.labels[0].textContent : e.textContent;
+			return e.tagName.toLowerCase() + ":" + name.trim(); })()`)
+		if got != w {
+			p.t.Errorf("Tab %d focuses %q, want %q", i+1, got, w)
+			return
 		}
 	}
 }

@@ -263,7 +263,7 @@ function viewRegister() {
       rememberSent('verify', address, state.codeSentAt);
       navigate('/verify');
     }).then(() => {
-      if (!msg.el.hidden) {
+      if (msg.failed()) {
         const e = msg.el.textContent.toLowerCase();
         if (e.includes('password')) { invalid(pw.input, true); pw.input.focus(); } else if (e.includes('email')) { invalid(email.input, true); email.input.focus(); }
       }
@@ -362,7 +362,7 @@ function viewVerify() {
       renderAccountNav();
       focusHeading(main());
       announce('You have successfully created your account.');
-    }).then(() => { if (!msg.el.hidden) { invalid(code.input, true); code.input.focus(); } });
+    }).then(() => { if (msg.failed()) { invalid(code.input, true); code.input.focus(); } });
   });
   const sentTo = knownEmail
     ? ['We have sent a verification code to your email address ', h('strong', {}, knownEmail), '. ']
@@ -433,7 +433,7 @@ function viewLogin() {
       await logIn(address, password.input.value);
       navigate(nextPath('/'));
       announce(`You are logged in as ${address}.`);
-    }).then(() => { if (!msg.el.hidden) password.input.focus(); });
+    }).then(() => { if (msg.failed()) password.input.focus(); });
   });
   return narrow(page('Log in',
     state.me ? h('p', { class: 'notice' }, `You are logged in as ${state.me.email}.`) : null,
@@ -501,7 +501,7 @@ function resetConfirm() {
       r.step = 'done';
       render();
     }).then(() => {
-      if (!msg.el.hidden) {
+      if (msg.failed()) {
         const bad = msg.el.textContent.toLowerCase().includes('password');
         invalid(bad ? pw.input : code.input, true);
         (bad ? pw.input : code.input).focus();
@@ -639,7 +639,7 @@ async function download(v, f, button, msg) {
     a.click();
     a.remove();
   });
-  if (msg.el.classList.contains('error')) {
+  if (msg.failed()) {
     msg.el.scrollIntoView({ block: 'center' });
   }
 }

@@ -63,17 +63,21 @@ export function sentence(text) {
 }
 
 /**
- * A form's message area: role=alert for errors (announced at once),
- * role=status for progress and success. It exists, empty, from the start,
- * so that screen readers pick up what is written into it later.
+ * A form's message area, announced by screen readers (role=alert). It is in
+ * the page, empty, from the start (CSS collapses it while empty), so that
+ * what is written into it later is read out at once.
  */
 export function messageArea() {
-  const el = h('div', { class: 'form-message', role: 'alert', 'aria-live': 'assertive', hidden: true });
+  const el = h('div', { class: 'form-message', role: 'alert' });
   return {
     el,
-    error(...content) { el.className = 'form-message error'; el.hidden = false; replace(el, ...content); },
-    info(...content) { el.className = 'form-message info'; el.hidden = false; replace(el, ...content); },
-    clear() { el.hidden = true; replace(el); },
+    error(...content) { el.className = 'form-message error'; replace(el, ...content); },
+    info(...content) { el.className = 'form-message info'; replace(el, ...content); },
+    clear() { el.className = 'form-message'; replace(el); },
+    /** Whether it shows something. */
+    shown() { return el.textContent.trim() !== ''; },
+    /** Whether it shows an error. */
+    failed() { return el.classList.contains('error') && el.textContent.trim() !== ''; },
   };
 }
 
