@@ -20,12 +20,16 @@
 //     content's expiry. So a stored code always gets its mail, and no mail
 //     leaves for a change that was not stored, on either event store
 //     adapter, without a shared transaction;
-//   - each mail is delivered by one relay at a time: a relay holds the row
-//     locked (SELECT ... FOR UPDATE SKIP LOCKED) for the whole SMTP
-//     exchange and deletes it in the same transaction; if the process dies
+//   - each mail is delivered by one relay at a time: a relay holds a
+//     session advisory lock keyed by the mail's id for the whole SMTP
+//     exchange (pg_try_advisory_lock: others skip it), re-reads the row
+//     under the lock and deletes it before letting go; if the process dies
 //     mid-delivery the lock goes with its connection and another relay (or
 //     the restarted one) sends it again with the same Message-ID, assigned
-//     when it was queued;
+//     when it was queued. Not a row lock (SELECT ... FOR UPDATE SKIP
+//     LOCKED): that needs a transaction open during the SMTP exchange, and
+//     an open writing transaction holds back the event store's read
+//     horizon (es_horizon) for every reader of the log;
 //   - failed deliveries are retried with capped exponential backoff until
 //     the content's expiry (a code's expiry; 24 h for notices), then given
 //     up with a log line and a counter; a success after failures brings
@@ -35,7 +39,7 @@
 //     the row and in memory while it is sent; logs carry the kind, the ids,
 //     the recipient's domain and a keyed tag of the address.
 //
-// Why a table with SKIP LOCKED workers rather than Watermill's SQL
+// Why a table with lock-holding workers rather than Watermill's SQL
 // publisher/subscriber or its forwarder: the forwarder is built for
 // publishing to a broker in the same SQL transaction as the business
 // write, and the event store port here is abstract (EventStoreDB has no
@@ -44,7 +48,7 @@
 // backoff until a deadline, confirmation by a later event, encryption, a
 // Message-ID kept across re-sends), and its offsets-based consumer gives
 // at-least-once delivery by consumer group with redelivery on nack, not a
-// row lock held for exactly the SMTP exchange. A table of a dozen columns
+// lock held for exactly the SMTP exchange. A table of a dozen columns
 // and three statements says all of it.
 //
 // Imports: the standard library, pgx, prometheus, uuid, the mail package

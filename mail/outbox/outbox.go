@@ -115,13 +115,13 @@ func validEnvelope(env mail.Envelope) error {
 	return errors.Join(errs...)
 }
 
-// Confirm marks the mail ready and wakes this process's relay. A mail the
-// relay is resolving at this moment (it holds the row) is left to it: it
-// finds the event stored. Errors: mail.ErrNotQueued when there is no such
-// mail; a database error otherwise.
+// Confirm marks the mail ready and wakes this process's relay. A mail a
+// relay confirmed already (it found the event) is left as it is. Errors:
+// mail.ErrNotQueued when there is no such mail; a database error
+// otherwise.
 func (o *Outbox) Confirm(ctx context.Context, id string) error {
 	tag, err := o.pool.Exec(ctx, `UPDATE mail_outbox SET confirmed = true, attempts = 0, next_try_at = now()
-WHERE id = (SELECT id FROM mail_outbox WHERE id = $1 AND NOT confirmed FOR UPDATE SKIP LOCKED)`, id)
+WHERE id = $1 AND NOT confirmed`, id)
 	if err != nil {
 		return fmt.Errorf("outbox: confirm mail %s: %w", id, err)
 	}
@@ -132,12 +132,10 @@ WHERE id = (SELECT id FROM mail_outbox WHERE id = $1 AND NOT confirmed FOR UPDAT
 	return nil
 }
 
-// Discard deletes an unconfirmed mail whose event will never be stored. A
-// row the relay holds is left to it (it finds another event at that
-// version). Errors as Confirm's.
+// Discard deletes an unconfirmed mail whose event will never be stored.
+// Errors as Confirm's.
 func (o *Outbox) Discard(ctx context.Context, id string) error {
-	tag, err := o.pool.Exec(ctx, `DELETE FROM mail_outbox
-WHERE id = (SELECT id FROM mail_outbox WHERE id = $1 AND NOT confirmed FOR UPDATE SKIP LOCKED)`, id)
+	tag, err := o.pool.Exec(ctx, `DELETE FROM mail_outbox WHERE id = $1 AND NOT confirmed`, id)
 	if err != nil {
 		return fmt.Errorf("outbox: discard mail %s: %w", id, err)
 	}
@@ -147,8 +145,8 @@ WHERE id = (SELECT id FROM mail_outbox WHERE id = $1 AND NOT confirmed FOR UPDAT
 	return nil
 }
 
-// exists returns nil when the row is there (held by a relay, or already
-// confirmed), mail.ErrNotQueued when it is not.
+// exists returns nil when the row is there (already confirmed),
+// mail.ErrNotQueued when it is not.
 func (o *Outbox) exists(ctx context.Context, id string) error {
 	var ok bool
 	if err := o.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM mail_outbox WHERE id = $1)`, id).Scan(&ok); err != nil {

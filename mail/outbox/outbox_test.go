@@ -259,8 +259,9 @@ func TestDeliveryCutOffByDeathIsResentWithSameMessageID(t *testing.T) {
 	}
 	// The process dies: its connection, and the row lock with it, go.
 	var killed int
-	if err := e.pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(l.pid)) FROM pg_locks l
-JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'mail_outbox' AND l.pid <> pg_backend_pid()`).Scan(&killed); err != nil {
+	if err := e.pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+WHERE locktype = 'advisory' AND classid = $1 AND objsubid = 2 AND pid <> pg_backend_pid()
+  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, uint32(lockClass)).Scan(&killed); err != nil {
 		t.Fatal(err)
 	}
 	if killed == 0 {
@@ -437,14 +438,14 @@ func TestUndeliverableMailIsGivenUpAtItsExpiry(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
-	o, _ := e.newOutbox(t, closedPort(t), nil)
+	o, _ := e.newOutbox(t, closedPort(t), func(c *Config) { c.SendTimeout = 2 * time.Second })
 	env := codeEnvelope(mailpit.UniqueAddress("expire", "outbox.test"), "666666")
 	env.ExpiresAt = time.Now().Add(2 * time.Second)
 	if _, err := o.Enqueue(ctx, env); err != nil {
 		t.Fatal(err)
 	}
 	run(t, o)
-	e.waitEmpty(t, 20*time.Second)
+	e.waitEmpty(t, 40*time.Second) // expiry, then the step bound (SendTimeout + 5 s)
 	k := string(mail.KindVerificationCode)
 	if n := testutil.ToFloat64(o.metrics.givenUp.WithLabelValues(k, reasonExpired)); n != 1 {
 		t.Errorf("given up = %v, want 1", n)

@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,13 +10,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/multimedia-portal/multimedia/mail"
 )
 
 // Run delivers until ctx ends: Config.Workers goroutines each take one due
-// mail per transaction, and a sweeper deletes expired mail and refreshes the
+// mail at a time (see step), and a sweeper deletes expired mail and refreshes the
 // gauges. A delivery under way when ctx ends is finished (bounded by
 // SendTimeout); what is left waits in the table for the next relay. Run
 // returns nil once everything stopped, or an error when called twice.
@@ -62,7 +64,7 @@ func (o *Outbox) work(ctx context.Context) {
 	}
 }
 
-// row is one locked mail_outbox row.
+// row is one mail_outbox row, held by this relay.
 type row struct {
 	id, messageID string
 	kind          mail.Kind
@@ -75,87 +77,151 @@ type row struct {
 	age           time.Duration
 }
 
-// step handles the first due mail, if any, in one transaction, and
-// reports whether there was one.
-func (o *Outbox) step(ctx context.Context) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, o.cfg.SendTimeout+15*time.Second)
-	defer cancel()
-	tx, err := o.pool.Begin(ctx)
+// lockClass is the first key of the advisory locks that hold mails being
+// handled (the second is from the mail's id): "mail" in ASCII.
+const lockClass int32 = 0x6d61696c
+
+// lockKey is the second advisory lock key of mail id: random bits of its
+// UUID. Two mails sharing one only wait for each other.
+func lockKey(id string) int32 {
+	u, err := uuid.Parse(id)
 	if err != nil {
-		return false, fmt.Errorf("outbox: begin: %w", err)
+		return 0
 	}
-	defer func() { _ = tx.Rollback(ctx) }()
+	return int32(binary.BigEndian.Uint32(u[12:16]))
+}
+
+// step handles the first due mail this relay can hold, if any, and reports
+// whether there was one.
+//
+// A mail is held with a session advisory lock on the worker's connection,
+// not a row lock: a transaction left open for an SMTP exchange would hold
+// back the event store's read horizon (es_horizon) for every reader. The
+// lock goes with the connection when the process dies, and each statement
+// runs on its own (autocommit), so nothing is held open but the lock.
+func (o *Outbox) step(ctx context.Context) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.stepTimeout())
+	defer cancel()
+	conn, err := o.pool.Acquire(ctx)
+	if err != nil {
+		return false, fmt.Errorf("outbox: connect: %w", err)
+	}
+	defer conn.Release()
+	rows, err := conn.Query(ctx, `SELECT id::text FROM mail_outbox
+WHERE next_try_at <= now() AND expires_at > now() ORDER BY next_try_at LIMIT $1`, 4*o.cfg.Workers)
+	if err != nil {
+		return false, fmt.Errorf("outbox: look for due mail: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return false, fmt.Errorf("outbox: look for due mail: %w", err)
+	}
+	for _, id := range ids {
+		var held bool
+		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, $2)`, lockClass, lockKey(id)).Scan(&held); err != nil {
+			return false, fmt.Errorf("outbox: lock mail %s: %w", id, err)
+		}
+		if !held {
+			continue // another relay handles it
+		}
+		did, err := o.handle(ctx, conn.Conn(), id)
+		o.unlock(ctx, conn.Conn(), id)
+		if err != nil || did {
+			return true, err
+		}
+	}
+	return false, nil
+}
+
+// stepTimeout bounds one step: the SMTP exchange and a few statements.
+func (o *Outbox) stepTimeout() time.Duration { return o.cfg.SendTimeout + 5*time.Second }
+
+// unlock releases the advisory lock of id; when it cannot, it closes the
+// connection (the pool then drops it), which releases the lock too.
+func (o *Outbox) unlock(ctx context.Context, conn *pgx.Conn, id string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1, $2)`, lockClass, lockKey(id)); err != nil {
+		_ = conn.Close(ctx)
+	}
+}
+
+// handle delivers or resolves the held mail id when it is still there and
+// due (another relay may have finished it between the look-up and the
+// lock), and reports whether it was.
+func (o *Outbox) handle(ctx context.Context, conn *pgx.Conn, id string) (bool, error) {
 	var r row
 	var kind string
 	var ageSeconds float64
-	err = tx.QueryRow(ctx, `SELECT id::text, kind, message_id, sealed, confirmed, event_stream, event_id::text,
+	err := conn.QueryRow(ctx, `SELECT id::text, kind, message_id, sealed, confirmed, event_stream, event_id::text,
   event_version, attempts, extract(epoch FROM now() - created_at)::float8
-FROM mail_outbox WHERE next_try_at <= now() AND expires_at > now()
-ORDER BY next_try_at LIMIT 1 FOR UPDATE SKIP LOCKED`).Scan(
+FROM mail_outbox WHERE id = $1 AND next_try_at <= now() AND expires_at > now()`, id).Scan(
 		&r.id, &kind, &r.messageID, &r.sealed, &r.confirmed, &r.stream, &r.eventID, &r.version, &r.attempts, &ageSeconds)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("outbox: take a due mail: %w", err)
+		return false, fmt.Errorf("outbox: read mail %s: %w", id, err)
 	}
 	r.kind = mail.Kind(kind)
 	r.age = time.Duration(ageSeconds * float64(time.Second))
 	if !r.confirmed {
-		done, err := o.resolve(ctx, tx, &r)
+		done, err := o.resolve(ctx, conn, &r)
 		if err != nil || done {
 			return true, err
 		}
 	}
-	return true, o.deliver(ctx, tx, r)
+	return true, o.deliver(ctx, conn, r)
 }
 
 // resolve settles an unconfirmed mail left by its request (a crash between
 // queueing and confirming, or an append whose outcome it never learnt) by
-// reading the one event it names. It reports done when the transaction is
-// finished; otherwise the event is stored and the caller delivers.
-func (o *Outbox) resolve(ctx context.Context, tx pgx.Tx, r *row) (done bool, err error) {
+// reading the one event it names. It reports done when it is settled for
+// now; otherwise the event is stored and the caller delivers.
+func (o *Outbox) resolve(ctx context.Context, conn *pgx.Conn, r *row) (done bool, err error) {
 	attrs := []any{slog.String("kind", string(r.kind)), slog.String("mail_id", r.id), slog.Duration("age", r.age)}
 	events, rerr := o.cfg.Events.ReadStream(ctx, *r.stream, uint64(*r.version), 1)
 	switch {
 	case rerr != nil:
 		o.log.Warn("mail relay: event store unavailable, will look for the event of an unconfirmed mail again", append(attrs, slog.Any("error", rerr))...)
-		return true, o.finish(ctx, tx, `UPDATE mail_outbox SET next_try_at = now() + $2 * interval '1 millisecond' WHERE id = $1`,
+		return true, o.exec(ctx, conn, `UPDATE mail_outbox SET next_try_at = now() + $2 * interval '1 millisecond' WHERE id = $1 AND NOT confirmed`,
 			r.id, o.backoff(r.attempts+1).Milliseconds())
 	case len(events) == 1 && events[0].ID.String() == *r.eventID:
-		if _, err := tx.Exec(ctx, `UPDATE mail_outbox SET confirmed = true, attempts = 0 WHERE id = $1`, r.id); err != nil {
-			return true, fmt.Errorf("outbox: confirm mail %s: %w", r.id, err)
+		if err := o.exec(ctx, conn, `UPDATE mail_outbox SET confirmed = true, attempts = 0 WHERE id = $1`, r.id); err != nil {
+			return true, err
 		}
 		o.log.Info("mail confirmed by the relay: its event is stored", attrs...)
 		r.confirmed, r.attempts = true, 0
 		return false, nil
 	case len(events) == 1:
-		if err := o.finish(ctx, tx, `DELETE FROM mail_outbox WHERE id = $1`, r.id); err != nil {
+		if err := o.exec(ctx, conn, `DELETE FROM mail_outbox WHERE id = $1 AND NOT confirmed`, r.id); err != nil {
 			return true, err
 		}
 		o.metrics.dropped.WithLabelValues(string(r.kind), reasonEventNotStore).Inc()
 		o.log.Info("mail dropped unsent: the change it reports was never stored", attrs...)
 		return true, nil
 	case r.age >= o.cfg.ConfirmWithin:
-		if err := o.finish(ctx, tx, `DELETE FROM mail_outbox WHERE id = $1`, r.id); err != nil {
+		if err := o.exec(ctx, conn, `DELETE FROM mail_outbox WHERE id = $1 AND NOT confirmed`, r.id); err != nil {
 			return true, err
 		}
 		o.metrics.dropped.WithLabelValues(string(r.kind), reasonEventNotStore).Inc()
 		o.log.Warn("mail dropped unsent: its event did not appear in time", append(attrs, slog.Duration("confirm_within", o.cfg.ConfirmWithin))...)
 		return true, nil
 	default:
+		// Not stored yet: its request may still be appending. A Confirm
+		// meanwhile makes it due at once (this update spares confirmed rows).
 		delay := min(o.cfg.ConfirmGrace<<min(r.attempts, 10), time.Minute)
-		return true, o.finish(ctx, tx, `UPDATE mail_outbox SET attempts = attempts + 1, next_try_at = now() + $2 * interval '1 millisecond' WHERE id = $1`,
-			r.id, delay.Milliseconds())
+		return true, o.exec(ctx, conn, `UPDATE mail_outbox SET attempts = attempts + 1, next_try_at = now() + $2 * interval '1 millisecond'
+WHERE id = $1 AND NOT confirmed`, r.id, delay.Milliseconds())
 	}
 }
 
 // deliver sends a confirmed mail and deletes it, or schedules the next try.
-func (o *Outbox) deliver(ctx context.Context, tx pgx.Tx, r row) error {
+func (o *Outbox) deliver(ctx context.Context, conn *pgx.Conn, r row) error {
 	attrs := []any{slog.String("kind", string(r.kind)), slog.String("mail_id", r.id), slog.String("message_id", r.messageID)}
 	msg, err := o.seal.open(r.id, r.kind, r.messageID, r.sealed)
 	if err != nil {
-		if err := o.finish(ctx, tx, `DELETE FROM mail_outbox WHERE id = $1`, r.id); err != nil {
+		if err := o.exec(ctx, conn, `DELETE FROM mail_outbox WHERE id = $1`, r.id); err != nil {
 			return err
 		}
 		o.metrics.givenUp.WithLabelValues(string(r.kind), reasonUnsealable).Inc()
@@ -172,7 +238,7 @@ func (o *Outbox) deliver(ctx context.Context, tx pgx.Tx, r row) error {
 		if o.afterSend != nil {
 			o.afterSend(r.id)
 		}
-		if err := o.finish(ctx, tx, `DELETE FROM mail_outbox WHERE id = $1`, r.id); err != nil {
+		if err := o.exec(ctx, conn, `DELETE FROM mail_outbox WHERE id = $1`, r.id); err != nil {
 			o.log.Warn("mail sent but still queued: it will be sent again with the same Message-ID", append(attrs, slog.Any("error", err))...)
 			return err
 		}
@@ -183,7 +249,7 @@ func (o *Outbox) deliver(ctx context.Context, tx pgx.Tx, r row) error {
 		}
 		return nil
 	case mail.IsPermanent(err):
-		if err := o.finish(ctx, tx, `DELETE FROM mail_outbox WHERE id = $1`, r.id); err != nil {
+		if err := o.exec(ctx, conn, `DELETE FROM mail_outbox WHERE id = $1`, r.id); err != nil {
 			return err
 		}
 		o.metrics.givenUp.WithLabelValues(string(r.kind), reasonRejected).Inc()
@@ -191,7 +257,7 @@ func (o *Outbox) deliver(ctx context.Context, tx pgx.Tx, r row) error {
 		return nil
 	default:
 		delay := o.backoff(r.attempts + 1)
-		if err := o.finish(ctx, tx, `UPDATE mail_outbox SET attempts = attempts + 1, next_try_at = now() + $2 * interval '1 millisecond' WHERE id = $1`,
+		if err := o.exec(ctx, conn, `UPDATE mail_outbox SET attempts = attempts + 1, next_try_at = now() + $2 * interval '1 millisecond' WHERE id = $1`,
 			r.id, delay.Milliseconds()); err != nil {
 			return err
 		}
@@ -201,13 +267,10 @@ func (o *Outbox) deliver(ctx context.Context, tx pgx.Tx, r row) error {
 	}
 }
 
-// finish runs one statement and commits.
-func (o *Outbox) finish(ctx context.Context, tx pgx.Tx, sql string, args ...any) error {
-	if _, err := tx.Exec(ctx, sql, args...); err != nil {
+// exec runs one statement on its own.
+func (o *Outbox) exec(ctx context.Context, conn *pgx.Conn, sql string, args ...any) error {
+	if _, err := conn.Exec(ctx, sql, args...); err != nil {
 		return fmt.Errorf("outbox: %w", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("outbox: commit: %w", err)
 	}
 	return nil
 }
@@ -262,9 +325,13 @@ func (o *Outbox) sweep(ctx context.Context) {
 
 // expire deletes mail whose content expired, logging and counting each.
 func (o *Outbox) expire(ctx context.Context) error {
+	// A relay takes only unexpired mail and is done with it within
+	// stepTimeout; past that, nobody is sending an expired one.
 	rows, err := o.pool.Query(ctx, `DELETE FROM mail_outbox WHERE id IN (
-  SELECT id FROM mail_outbox WHERE expires_at <= now() ORDER BY expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED)
-RETURNING id::text, kind, message_id, confirmed, attempts, extract(epoch FROM now() - created_at)::float8`)
+  SELECT id FROM mail_outbox WHERE expires_at <= now() - $1 * interval '1 millisecond'
+  ORDER BY expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED)
+RETURNING id::text, kind, message_id, confirmed, attempts, extract(epoch FROM now() - created_at)::float8`,
+		o.stepTimeout().Milliseconds())
 	if err != nil {
 		return err
 	}
