@@ -175,7 +175,7 @@ func TestCrashAfterAppendBeforeConfirm(t *testing.T) {
 	if len(codes) != 1 {
 		t.Fatalf("%d mails, want 1", len(codes))
 	}
-	if _, err := e.other.VerifyEmail(context.Background(), commands.VerifyEmail{Email: addr, Code: codes[0]}); err != nil {
+	if _, err := e.other.VerifyEmail(context.Background(), commands.VerifyEmail{Email: addr, Code: codes[0], Password: pw}); err != nil {
 		t.Errorf("the mailed code does not verify: %v", err)
 	}
 	e.waitEmpty(t, 10*time.Second)
@@ -191,7 +191,7 @@ func TestRefusedAppendDiscardsItsMail(t *testing.T) {
 	e.run(t)
 	ctx := context.Background()
 	addr := mailpit.UniqueAddress("conflict", "commands.test")
-	const pw = "Conflict-Password-42!" // verify takes it too once issue 10 lands
+	const pw = "Conflict-Password-42!"
 	if _, err := e.accounts.Register(ctx, commands.Register{Email: addr, Password: pw}); err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +218,7 @@ func TestRefusedAppendDiscardsItsMail(t *testing.T) {
 	if len(codes) != 3 {
 		t.Fatalf("%d mails, want 3 (registration, the other instance's request, the retried request)", len(codes))
 	}
-	if _, err := e.other.VerifyEmail(ctx, commands.VerifyEmail{Email: addr, Code: codes[0]}); err != nil {
+	if _, err := e.other.VerifyEmail(ctx, commands.VerifyEmail{Email: addr, Code: codes[0], Password: pw}); err != nil {
 		t.Errorf("the newest mailed code does not verify: %v", err)
 	}
 }
