@@ -67,7 +67,9 @@ func TestPasswordHashingMemoryChild(t *testing.T) {
 	if os.Getenv(hashMemoryChild) == "" {
 		t.Skip("runs as the child of TestPasswordHashingMemoryIsBounded")
 	}
-	s := newTestServer(t) // RATE_LIMIT off
+	// RATE_LIMIT off, and the production gate: 2 x GOMAXPROCS slots, 2 s
+	// of queueing.
+	s := newTestServer(t, func(c *Config) { c.PasswordGate = password.NewGate(0, 0) })
 	n := 150
 	if v, err := strconv.Atoi(os.Getenv(hashMemoryChild + "_N")); err == nil {
 		n = v // for measuring the baseline by hand
