@@ -6,6 +6,7 @@
 #   make bench   same provisioning, benchmarks only
 #   make lint    gofmt -l check, go vet, and the OpenAPI linters (Redocly, Spectral via npx)
 #   make build   bin/multimedia
+#   make docs-check  README's shell blocks, run against a fresh server of their own
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -26,7 +27,7 @@ SPECTRAL  ?= @stoplight/spectral-cli@6.16.3
 OPENAPI   ?= bin/openapi.yaml
 OAPI_CODEGEN ?= github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen@v2.8.2
 
-.PHONY: help run migrate test bench lint fmt vet openapi openapi-lint apiclient apiclient-check build services postgres mailpit clean
+.PHONY: docs-check help run migrate test bench lint fmt vet openapi openapi-lint apiclient apiclient-check build services postgres mailpit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-9s %s\n", $$1, $$2 }'
@@ -39,6 +40,9 @@ migrate: ## provision, create the database, go run ./cmd/multimedia migrate
 
 test: ## provision, fresh test database, go test -race ./... (TEST_DATABASE_URL, TEST_SMTP_ADDR, TEST_MAILPIT_URL)
 	scripts/with-test-env.sh $(GO) test $(TEST_FLAGS) $(PKGS)
+
+docs-check: ## run README's shell blocks in order against a fresh server, database and Mailpit (scripts/readme-check.sh)
+	scripts/readme-check.sh
 
 bench: ## provision, fresh test database, benchmarks only (BENCH=regexp BENCHTIME=1s)
 	scripts/with-test-env.sh $(GO) test $(BENCH_FLAGS) $(PKGS)
