@@ -118,7 +118,7 @@ func TestProfileDuringAStallWaitsOncePerSession(t *testing.T) {
 		c.Profiles, c.Consistency, c.ConsistencyTimeout = profiles, spy, time.Second
 	})
 	email := uniqueEmail("stall")
-	register(t, e, email)
+	registerVerified(t, e, email) // nobody logs in before verifying
 	first := login(t, e.server, email, strongPassword)
 	wantStatus(t, doRequest(t, e.server, http.MethodGet, "/api/me", first.Token, nil), http.StatusOK)
 

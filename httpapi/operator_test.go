@@ -51,7 +51,6 @@ func TestOperatorDataIsOffThePublicPort(t *testing.T) {
 		t.Errorf("the public port serves metrics:\n%.300s", rec.Body)
 	}
 
-
 	rec = doRequest(t, s, http.MethodGet, "/readyz", "", nil)
 	wantStatus(t, rec, http.StatusServiceUnavailable)
 	if got, want := strings.TrimSpace(rec.Body.String()), `{"checks":{"database":"failing","migrations":"ok"},"status":"not_ready"}`; got != want {

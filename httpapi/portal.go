@@ -110,12 +110,5 @@ func loginError(err error) error {
 	if errors.Is(err, account.ErrInvalidCredentials) {
 		return &Error{Status: http.StatusUnauthorized, Code: "invalid_credentials", Message: "the email address or the password is wrong"}
 	}
-	if errors.Is(err, account.ErrNotVerified) {
-		// Only the right password gets here (issue 10, item 2: nobody logs
-		// in before verifying), so this tells nothing to someone who does
-		// not hold it.
-		return &Error{Status: http.StatusForbidden, Code: "account_not_verified",
-			Message: "the address is not verified yet: enter the code we mailed (or ask for a new one) together with your password"}
-	}
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -43,8 +44,8 @@ func TestRegisteringSomeoneElsesAddressFirstGivesNoAccess(t *testing.T) {
 	wantStatus(t, doRequestFrom(t, s, attackerIP, http.MethodPost, "/api/accounts", "", map[string]any{"email": x, "password": attackerPw}), http.StatusAccepted)
 	e.codeFromMail(t, x, "verification code") // lands in the owner's mailbox, unread by the attacker
 	rec := doRequestFrom(t, s, attackerIP, http.MethodPost, "/api/sessions", "", map[string]any{"email": x, "password": attackerPw})
-	if rec.Code != http.StatusForbidden || errorOf(t, rec).Code != "account_not_verified" {
-		t.Fatalf("the attacker's login to the unverified account: %d %s, want 403 account_not_verified", rec.Code, rec.Body.String())
+	if rec.Code != http.StatusUnauthorized || errorOf(t, rec).Code != "invalid_credentials" {
+		t.Fatalf("the attacker's login to the unverified account: %d %s, want 401 invalid_credentials", rec.Code, rec.Body.String())
 	}
 	// A wrong password and an unknown address still answer the one 401.
 	for _, c := range []struct{ email, pw string }{{x, "Wrong-Guess-Pass-42!"}, {uniqueEmail("nobody"), attackerPw}} {
@@ -275,4 +276,42 @@ func streamLength(t *testing.T, e *testEnv, accountID string) int {
 		t.Fatal(err)
 	}
 	return len(evs)
+}
+
+// TestRegisterThenLoginTellsNothing (found by attacking the running
+// binary): a stranger registers an address with a password of their own,
+// then logs in with it. Were the address unknown, that created an
+// unverified account whose right password was refused with 403
+// account_not_verified; a taken address (verified or not) kept its owner's
+// password and answered 401. Now every round answers alike, delays
+// included, whichever the address was.
+func TestRegisterThenLoginTellsNothing(t *testing.T) {
+	e := newTestEnv(t)
+	s := e.server
+	const probePw = "Probers-Own-Pass-51!"
+	verified, unverified, unknown := uniqueEmail("probe-verified"), uniqueEmail("probe-unverified"), uniqueEmail("probe-unknown")
+	registerVerified(t, e, verified)
+	wantStatus(t, doRequestFrom(t, s, ownerIP, http.MethodPost, "/api/accounts", "", map[string]any{"email": unverified, "password": "Owners-Own-Choice-77"}), http.StatusAccepted)
+
+	type answer struct {
+		status int
+		code   string
+	}
+	answers := map[string][]answer{}
+	for _, addr := range []string{verified, unverified, unknown} {
+		wantStatus(t, doRequestFrom(t, s, attackerIP, http.MethodPost, "/api/accounts", "", map[string]any{"email": addr, "password": probePw}), http.StatusAccepted)
+		// Six rounds: the sixth meets the login delay that five failures start.
+		for range 6 {
+			rec := doRequestFrom(t, s, attackerIP, http.MethodPost, "/api/sessions", "", map[string]any{"email": addr, "password": probePw})
+			answers[addr] = append(answers[addr], answer{rec.Code, errorOf(t, rec).Code})
+		}
+	}
+	for _, addr := range []string{unverified, unknown} {
+		if got, want := answers[addr], answers[verified]; !slices.Equal(got, want) {
+			t.Errorf("register-then-login on %s answered %v; on a verified account %v", addr, got, want)
+		}
+	}
+	if got := answers[unknown][0]; got.status != http.StatusUnauthorized || got.code != "invalid_credentials" {
+		t.Errorf("the first login after registering an unknown address: %v, want 401 invalid_credentials", got)
+	}
 }

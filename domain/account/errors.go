@@ -63,6 +63,11 @@ var (
 
 	// ErrInvalidCredentials is the one answer for any bad login.
 	ErrInvalidCredentials = errors.New("invalid email or password")
+
+	// errUnverifiedLogin is the right password of an unverified account:
+	// answered as ErrInvalidCredentials (see Account.Login), and also
+	// ErrNotVerified for callers, such as tests, that need to tell.
+	errUnverifiedLogin = fmt.Errorf("%w: %w", ErrInvalidCredentials, ErrNotVerified)
 	// ErrLoginDelayed is matched by *RetryAfterError: logins are paused after
 	// repeated failures.
 	ErrLoginDelayed = errors.New("too many failed logins, retry later")

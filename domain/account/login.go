@@ -32,8 +32,12 @@ func (a *Account) LoginRetryAfter(now time.Time) time.Duration {
 //   - in a delay window: nil, *RetryAfterError (errors.Is ErrLoginDelayed);
 //     passwordOK is ignored and nothing is recorded
 //   - wrong password: [LoginFailed], ErrInvalidCredentials (append the event)
-//   - right password, unverified account: nil, ErrNotVerified (nothing to
-//     record; only who knows the password learns it)
+//   - right password, unverified account: [LoginFailed], an error that
+//     is both ErrInvalidCredentials and ErrNotVerified. It is recorded and
+//     answered exactly as a wrong password: a stranger who registers an
+//     unknown address and then logs in with that password would otherwise
+//     learn, from a refusal only the right password gets, that the address
+//     had no account (a taken one keeps its owner's password).
 //   - right password: [LoggedIn{SessionID}], nil
 //
 // sessionID is a fresh random identifier, not the bearer token.
@@ -65,7 +69,7 @@ func (a *Account) decideLogin(passwordOK bool, sessionID string, now time.Time) 
 		return []Event{LoginFailed{AccountID: a.id, At: now}}, ErrInvalidCredentials
 	}
 	if !a.verified {
-		return nil, ErrNotVerified
+		return []Event{LoginFailed{AccountID: a.id, At: now}}, errUnverifiedLogin
 	}
 	if sessionID == "" {
 		return nil, invalidArg("session id is empty")

@@ -33,9 +33,11 @@ func TestLogin(t *testing.T) {
 		},
 		{
 			// Until the address is verified the password may be a
-			// stranger's: nobody logs in, nothing is recorded.
-			name: "unverified account: the right password is refused", given: []Event{reg},
-			passwordOK: true, now: t0, wantErr: ErrNotVerified,
+			// stranger's: nobody logs in, and the refusal is a failed
+			// login like any other (counted, delayed alike), so that
+			// register-then-login tells no new address from a taken one.
+			name: "unverified account: the right password fails like a wrong one", given: []Event{reg},
+			passwordOK: true, now: t0, wantEvents: []Event{failed(t0)}, wantErr: ErrInvalidCredentials,
 		},
 		{
 			name: "unverified account: a wrong password fails as usual", given: []Event{reg},

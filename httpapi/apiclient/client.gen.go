@@ -847,7 +847,7 @@ type ClientInterface interface {
 	// account's password: the password given here replaces the one given
 	// at registration (somebody else may have registered the address
 	// first), and every session and device token from before ends. Until
-	// then nobody can log in (403 account_not_verified). Wrong codes count
+	// then nobody can log in (401, as for a wrong password). Wrong codes count
 	// per client (IPv4 address or IPv6 /64) and per account (429 with the
 	// real wait in Retry-After); the code that just worked, sent again
 	// with the same password, answers 200 again and counts nothing. An
@@ -865,7 +865,7 @@ type ClientInterface interface {
 	// account's password: the password given here replaces the one given
 	// at registration (somebody else may have registered the address
 	// first), and every session and device token from before ends. Until
-	// then nobody can log in (403 account_not_verified). Wrong codes count
+	// then nobody can log in (401, as for a wrong password). Wrong codes count
 	// per client (IPv4 address or IPv6 /64) and per account (429 with the
 	// real wait in Retry-After); the code that just worked, sent again
 	// with the same password, answers 200 again and counts nothing. An
@@ -1382,7 +1382,7 @@ func (c *Client) ResendVerificationCode(ctx context.Context, body ResendVerifica
 // account's password: the password given here replaces the one given
 // at registration (somebody else may have registered the address
 // first), and every session and device token from before ends. Until
-// then nobody can log in (403 account_not_verified). Wrong codes count
+// then nobody can log in (401, as for a wrong password). Wrong codes count
 // per client (IPv4 address or IPv6 /64) and per account (429 with the
 // real wait in Retry-After); the code that just worked, sent again
 // with the same password, answers 200 again and counts nothing. An
@@ -1410,7 +1410,7 @@ func (c *Client) VerifyAccountWithBody(ctx context.Context, contentType string, 
 // account's password: the password given here replaces the one given
 // at registration (somebody else may have registered the address
 // first), and every session and device token from before ends. Until
-// then nobody can log in (403 account_not_verified). Wrong codes count
+// then nobody can log in (401, as for a wrong password). Wrong codes count
 // per client (IPv4 address or IPv6 /64) and per account (429 with the
 // real wait in Retry-After); the code that just worked, sent again
 // with the same password, answers 200 again and counts nothing. An
@@ -4294,7 +4294,7 @@ type ClientWithResponsesInterface interface {
 	// account's password: the password given here replaces the one given
 	// at registration (somebody else may have registered the address
 	// first), and every session and device token from before ends. Until
-	// then nobody can log in (403 account_not_verified). Wrong codes count
+	// then nobody can log in (401, as for a wrong password). Wrong codes count
 	// per client (IPv4 address or IPv6 /64) and per account (429 with the
 	// real wait in Retry-After); the code that just worked, sent again
 	// with the same password, answers 200 again and counts nothing. An
@@ -4312,7 +4312,7 @@ type ClientWithResponsesInterface interface {
 	// account's password: the password given here replaces the one given
 	// at registration (somebody else may have registered the address
 	// first), and every session and device token from before ends. Until
-	// then nobody can log in (403 account_not_verified). Wrong codes count
+	// then nobody can log in (401, as for a wrong password). Wrong codes count
 	// per client (IPv4 address or IPv6 /64) and per account (429 with the
 	// real wait in Retry-After); the code that just worked, sent again
 	// with the same password, answers 200 again and counts nothing. An
@@ -7382,8 +7382,6 @@ type LoginResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *Error
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -7428,11 +7426,6 @@ func (r LoginResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r LoginResponse) GetJSON401() *Error {
 	return r.JSON401
-}
-
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r LoginResponse) GetJSON403() *Error {
-	return r.JSON403
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
@@ -8825,7 +8818,7 @@ func (c *ClientWithResponses) ResendVerificationCodeWithResponse(ctx context.Con
 // account's password: the password given here replaces the one given
 // at registration (somebody else may have registered the address
 // first), and every session and device token from before ends. Until
-// then nobody can log in (403 account_not_verified). Wrong codes count
+// then nobody can log in (401, as for a wrong password). Wrong codes count
 // per client (IPv4 address or IPv6 /64) and per account (429 with the
 // real wait in Retry-After); the code that just worked, sent again
 // with the same password, answers 200 again and counts nothing. An
@@ -8849,7 +8842,7 @@ func (c *ClientWithResponses) VerifyAccountWithBodyWithResponse(ctx context.Cont
 // account's password: the password given here replaces the one given
 // at registration (somebody else may have registered the address
 // first), and every session and device token from before ends. Until
-// then nobody can log in (403 account_not_verified). Wrong codes count
+// then nobody can log in (401, as for a wrong password). Wrong codes count
 // per client (IPv4 address or IPv6 /64) and per account (429 with the
 // real wait in Retry-After); the code that just worked, sent again
 // with the same password, answers 200 again and counts nothing. An
@@ -11895,13 +11888,6 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Error
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest UnsupportedMediaType

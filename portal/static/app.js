@@ -176,7 +176,10 @@ function errorContent(e) {
     parts.push(' ', h('a', { href: `/verify?email=${encodeURIComponent(state.email || (state.me && state.me.email) || '')}` }, 'Enter your verification code'));
   }
   if (e.code === 'invalid_credentials') {
-    parts.push(' ', h('a', { href: '/reset-password' }, 'Reset password'));
+    // An unverified address answers like a wrong password (so a login
+    // tells nobody whether an address is taken): offer both ways on.
+    parts.push(' ', h('a', { href: '/reset-password' }, 'Reset password'),
+      ' · Not verified yet? ', h('a', { href: `/verify?email=${encodeURIComponent(state.email || '')}` }, 'Enter your verification code'));
   }
   return parts;
 }
