@@ -68,7 +68,7 @@ func (h *Accounts) requestCode(ctx context.Context, rawEmail string, purpose acc
 		if err != nil {
 			return nil, err
 		}
-		return a.RequestCode(purpose, h.codes.Hash(a.ID(), purpose, code), now)
+		return a.RequestCode(purpose, h.codes.Hash(a.ID(), purpose, code), h.clientKey(meta), now)
 	}, h.codeMailFor(email, purpose, &code))
 	switch {
 	case errors.Is(err, account.ErrCodeThrottled):
@@ -94,7 +94,7 @@ func (h *Accounts) phantomRequestCode(ctx context.Context, email account.Email, 
 		if err != nil {
 			return nil, err
 		}
-		return p.RequestCode(purpose, hash, h.now())
+		return p.RequestCode(purpose, hash, client, h.now())
 	})
 	if errors.Is(err, account.ErrCodeThrottled) {
 		return nil

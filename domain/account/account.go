@@ -23,8 +23,8 @@ type Account struct {
 	subscribed   bool
 
 	codes      map[Purpose]*codeState
-	issues     map[Purpose][]time.Time // issue times of the last RateWindow
-	wrongTries []codeTry               // wrong code attempts of the last RateWindow
+	issues     map[Purpose][]codeTry // codes issued in the last RateWindow, with who asked
+	wrongTries []codeTry             // wrong code attempts of the last RateWindow
 	// refusals holds when each kind of refusal that changes nothing (no
 	// code, expired, voided, over the hourly limit) was last recorded.
 	refusals map[refusal]time.Time
@@ -67,7 +67,7 @@ func FromHistory(policy Policy, history []Event) *Account {
 	a := &Account{
 		policy:   policy,
 		codes:    map[Purpose]*codeState{},
-		issues:   map[Purpose][]time.Time{},
+		issues:   map[Purpose][]codeTry{},
 		refusals: map[refusal]time.Time{},
 		sessions: map[string]struct{}{},
 	}
@@ -92,7 +92,7 @@ func (a *Account) Apply(e Event) {
 	case VerificationCodeIssued:
 		// The new code replaces (voids) the previous one of its purpose.
 		a.codes[e.Purpose] = &codeState{hash: e.CodeHash, issuedAt: e.IssuedAt, expiresAt: e.ExpiresAt}
-		a.issues[e.Purpose] = append(pruneBefore(a.issues[e.Purpose], e.IssuedAt.Add(-RateWindow)), e.IssuedAt)
+		a.issues[e.Purpose] = append(pruneTriesBefore(a.issues[e.Purpose], e.IssuedAt.Add(-RateWindow)), codeTry{at: e.IssuedAt, client: e.Client})
 	case VerificationCodeRejected:
 		if !e.Reason.Counts() {
 			a.refusals[refusal{e.Purpose, e.Reason}] = e.At
@@ -139,17 +139,8 @@ func (a *Account) consume(p Purpose) {
 	}
 }
 
-// pruneBefore drops the times at or before cutoff; events come in order, so
-// the kept ones are a suffix.
-func pruneBefore(ts []time.Time, cutoff time.Time) []time.Time {
-	i := 0
-	for i < len(ts) && !ts[i].After(cutoff) {
-		i++
-	}
-	return ts[i:]
-}
-
-// pruneTriesBefore is pruneBefore for code tries.
+// pruneTriesBefore drops the tries at or before cutoff; events come in
+// order, so the kept ones are a suffix.
 func pruneTriesBefore(ts []codeTry, cutoff time.Time) []codeTry {
 	i := 0
 	for i < len(ts) && !ts[i].at.After(cutoff) {

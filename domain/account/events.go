@@ -61,6 +61,12 @@ type VerificationCodeIssued struct {
 	CodeHash  string    `json:"code_hash"`
 	IssuedAt  time.Time `json:"issued_at"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// Client is a keyed tag of the network that asked for the code (as in
+	// VerificationCodeRejected.Client), so that the hourly cap on codes
+	// counts each client's requests apart: a stranger asking for codes
+	// does not use up the owner's. Empty in events recorded before
+	// 2026-11-30 and for the code a registration issues.
+	Client string `json:"client,omitempty"`
 }
 
 // VerificationCodeRejected records a refused code attempt; wrong codes and

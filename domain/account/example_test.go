@@ -32,7 +32,7 @@ func Example() {
 	events, err := a.Verify(hasher, code, "$argon2id$chosen", "", now.Add(29*time.Minute))
 	fmt.Println(events[0].EventType(), err)
 
-	_, err = a.RequestCode(account.PurposeResetPassword, "not a hash", now)
+	_, err = a.RequestCode(account.PurposeResetPassword, "not a hash", "", now)
 	fmt.Println(errors.Is(err, account.ErrInvalidArgument))
 	// Output:
 	// 2 AccountRegistered.v1 VerificationCodeIssued.v1

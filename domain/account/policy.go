@@ -29,8 +29,14 @@ type Policy struct {
 	MaxWrongTriesPerAccountHour int
 	// ResendMinInterval is the least time between two codes of one purpose.
 	ResendMinInterval time.Duration
-	// MaxCodesPerHour is the most codes of one purpose per rolling hour.
+	// MaxCodesPerHour is the most codes of one purpose one client (an IPv4
+	// address or IPv6 /64) may be issued per rolling hour. Counting per
+	// client keeps a stranger who asks for codes (and voids them with wrong
+	// tries) from using up the owner's.
 	MaxCodesPerHour int
+	// MaxCodesPerAccountHour is the most codes of one purpose per rolling
+	// hour from all clients together: the backstop against many networks.
+	MaxCodesPerAccountHour int
 	// LoginFailuresBeforeDelay consecutive failed logins start the delay.
 	LoginFailuresBeforeDelay int
 	// LoginBaseDelay is the first delay; each further failure doubles it.
@@ -54,6 +60,7 @@ func DefaultPolicy() Policy {
 		MaxWrongTriesPerAccountHour: 50,
 		ResendMinInterval:           time.Minute,
 		MaxCodesPerHour:             5,
+		MaxCodesPerAccountHour:      20,
 		LoginFailuresBeforeDelay:    5,
 		LoginBaseDelay:              time.Second,
 		LoginMaxDelay:               15 * time.Minute,
@@ -75,6 +82,7 @@ func (p Policy) Validate() error {
 	check(p.MaxWrongTriesPerAccountHour >= p.MaxWrongTriesPerHour, "MaxWrongTriesPerAccountHour must be at least MaxWrongTriesPerHour")
 	check(p.ResendMinInterval >= 0, "ResendMinInterval must not be negative")
 	check(p.MaxCodesPerHour > 0, "MaxCodesPerHour must be positive")
+	check(p.MaxCodesPerAccountHour >= p.MaxCodesPerHour, "MaxCodesPerAccountHour must be at least MaxCodesPerHour")
 	check(p.LoginFailuresBeforeDelay > 0, "LoginFailuresBeforeDelay must be positive")
 	check(p.LoginBaseDelay > 0, "LoginBaseDelay must be positive")
 	check(p.LoginMaxDelay >= p.LoginBaseDelay, "LoginMaxDelay must be at least LoginBaseDelay")

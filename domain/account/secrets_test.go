@@ -31,7 +31,7 @@ func TestNoPlaintextCodeInEvents(t *testing.T) {
 	step(a.Register(testID, testEmail, "$argon2id$hash-of-password", false, testHasher.Hash(testID, verifyEmail, code(verifyCode)), t0))
 	step(a.Verify(testHasher, code(wrongCode), "$argon2id$chosen", "", at(time.Minute)))
 	step(a.Verify(testHasher, code(verifyCode), "$argon2id$chosen", "", at(2*time.Minute)))
-	step(a.RequestCode(resetPassword, testHasher.Hash(testID, resetPassword, code(resetCode)), at(3*time.Minute)))
+	step(a.RequestCode(resetPassword, testHasher.Hash(testID, resetPassword, code(resetCode)), "", at(3*time.Minute)))
 	step(a.ConfirmPasswordReset(testHasher, code(wrongCode), "$argon2id$new", "", at(4*time.Minute)))
 	step(a.ConfirmPasswordReset(testHasher, code(resetCode), "$argon2id$new", "", at(5*time.Minute)))
 	step(a.ConfirmPasswordReset(testHasher, code(resetCode), "$argon2id$new", "", at(6*time.Minute)))

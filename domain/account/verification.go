@@ -10,10 +10,12 @@ import (
 //
 // The first code of a purpose is never held back. After that a new code
 // needs ResendMinInterval since the last one, and at most MaxCodesPerHour
-// may be issued per rolling hour; otherwise *ThrottledError
+// may be issued per rolling hour to one client (client is the caller's
+// client key, see VerificationCodeIssued.Client) and
+// MaxCodesPerAccountHour to all clients together; otherwise *ThrottledError
 // (errors.Is ErrCodeThrottled). A verified account gets no verify_email code:
 // ErrAlreadyVerified.
-func (a *Account) RequestCode(purpose Purpose, codeHash string, now time.Time) ([]Event, error) {
+func (a *Account) RequestCode(purpose Purpose, codeHash, client string, now time.Time) ([]Event, error) {
 	if !a.registered {
 		return nil, ErrNotRegistered
 	}
@@ -26,32 +28,37 @@ func (a *Account) RequestCode(purpose Purpose, codeHash string, now time.Time) (
 	if !validCodeHash(codeHash) {
 		return nil, invalidArg("code hash must be a hex HMAC-SHA256")
 	}
-	if wait := a.CodeRetryAfter(purpose, now); wait > 0 {
+	if wait := a.CodeRetryAfter(purpose, client, now); wait > 0 {
 		return nil, &ThrottledError{Purpose: purpose, Wait: wait}
 	}
-	return []Event{a.issue(a.id, purpose, codeHash, now.UTC())}, nil
+	issued := a.issue(a.id, purpose, codeHash, now.UTC())
+	issued.Client = client
+	return []Event{issued}, nil
 }
 
-// CodeRetryAfter returns how long until a new code of purpose may be issued;
-// 0 means now.
-func (a *Account) CodeRetryAfter(purpose Purpose, now time.Time) time.Duration {
+// CodeRetryAfter returns how long until client may be issued a new code
+// of purpose; 0 means now.
+func (a *Account) CodeRetryAfter(purpose Purpose, client string, now time.Time) time.Duration {
 	issued := a.issues[purpose]
 	if len(issued) == 0 {
 		return 0 // the first code of a purpose is never held back
 	}
-	var wait time.Duration
-	if w := issued[len(issued)-1].Add(a.policy.ResendMinInterval).Sub(now); w > wait {
-		wait = w
-	}
-	recent := pruneBefore(issued, now.Add(-RateWindow))
-	if len(recent) >= a.policy.MaxCodesPerHour {
-		// Wait until enough of them leave the window.
-		oldest := recent[len(recent)-a.policy.MaxCodesPerHour]
-		if w := oldest.Add(RateWindow).Sub(now); w > wait {
-			wait = w
+	wait := issued[len(issued)-1].at.Add(a.policy.ResendMinInterval).Sub(now)
+	recent := pruneTriesBefore(issued, now.Add(-RateWindow))
+	var mine []codeTry
+	for _, c := range recent {
+		if c.client == client {
+			mine = append(mine, c)
 		}
 	}
-	return wait
+	// With n codes and a cap of limit, the (n-limit+1) oldest must leave.
+	waitFor := func(codes []codeTry, limit int) time.Duration {
+		if len(codes) < limit {
+			return 0
+		}
+		return codes[len(codes)-limit].at.Add(RateWindow).Sub(now)
+	}
+	return max(wait, waitFor(mine, a.policy.MaxCodesPerHour), waitFor(recent, a.policy.MaxCodesPerAccountHour), 0)
 }
 
 func (a *Account) issue(accountID string, purpose Purpose, codeHash string, now time.Time) VerificationCodeIssued {

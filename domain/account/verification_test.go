@@ -329,20 +329,20 @@ func TestRequestCode(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := given(tt.given...)
-			got, err := a.RequestCode(tt.purpose, hash(tt.purpose), tt.now)
+			got, err := a.RequestCode(tt.purpose, hash(tt.purpose), "", tt.now)
 			then(t, got, err, tt.wantEvents, tt.wantErr)
 			if tt.wantWait > 0 {
 				var te *ThrottledError
 				if !errors.As(err, &te) || te.Wait != tt.wantWait || te.Purpose != tt.purpose {
 					t.Fatalf("error = %#v, want *ThrottledError{Wait: %s}", err, tt.wantWait)
 				}
-				if got := a.CodeRetryAfter(tt.purpose, tt.now); got != tt.wantWait {
+				if got := a.CodeRetryAfter(tt.purpose, "", tt.now); got != tt.wantWait {
 					t.Fatalf("CodeRetryAfter = %s, want %s", got, tt.wantWait)
 				}
 			}
 		})
 	}
-	_, err := given(reg).RequestCode(resetPassword, "123456", t0)
+	_, err := given(reg).RequestCode(resetPassword, "123456", "", t0)
 	then(t, nil, err, nil, ErrInvalidArgument)
 }
 
@@ -542,5 +542,45 @@ func TestVerificationSetsThePassword(t *testing.T) {
 	}
 	if _, err := given(registered(), issued(verifyEmail, "123456", t0)).Verify(testHasher, code("123456"), "", "", at(time.Minute)); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("verify without a password hash: %v", err)
+	}
+}
+
+// TestCodesAreCountedPerClient (found by attacking the running binary):
+// a stranger who asks for the hour's five codes (voiding each with wrong
+// tries) no longer keeps the owner from being sent one; only many
+// networks together reach the account's backstop.
+func TestCodesAreCountedPerClient(t *testing.T) {
+	policy := DefaultPolicy()
+	var history []Event
+	history = append(history, registered())
+	for i := range policy.MaxCodesPerHour {
+		c := issued(resetPassword, "111111", at(time.Duration(i)*2*time.Minute))
+		c.Client = "stranger"
+		history = append(history, c)
+	}
+	now := at(time.Duration(policy.MaxCodesPerHour) * 2 * time.Minute)
+	a := FromHistory(policy, history)
+	if _, err := a.RequestCode(resetPassword, testHasher.Hash(testID, resetPassword, code("222222")), "stranger", now); !errors.Is(err, ErrCodeThrottled) {
+		t.Fatalf("the stranger's sixth code of the hour: %v, want ErrCodeThrottled", err)
+	}
+	got, err := a.RequestCode(resetPassword, testHasher.Hash(testID, resetPassword, code("333333")), "owner", now)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("the owner's code after a stranger's five: %v, %v; want one VerificationCodeIssued", got, err)
+	}
+	if c := got[0].(VerificationCodeIssued); c.Client != "owner" {
+		t.Errorf("issued to client %q, want owner", c.Client)
+	}
+
+	// The backstop: MaxCodesPerAccountHour codes from many clients.
+	history = []Event{registered()}
+	for i := range policy.MaxCodesPerAccountHour {
+		c := issued(resetPassword, "111111", at(time.Duration(i)*2*time.Minute))
+		c.Client = fmt.Sprintf("network-%d", i)
+		history = append(history, c)
+	}
+	now = at(time.Duration(policy.MaxCodesPerAccountHour) * 2 * time.Minute)
+	wait := FromHistory(policy, history).CodeRetryAfter(resetPassword, "owner", now)
+	if want := at(0).Add(RateWindow).Sub(now); wait != want {
+		t.Errorf("after %d codes from as many networks the owner waits %v, want %v (until the oldest leaves the hour)", policy.MaxCodesPerAccountHour, wait, want)
 	}
 }
