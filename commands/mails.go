@@ -31,7 +31,9 @@ func alreadyRegisteredMail(to account.Email) mail.Message {
 		To:      to.String(),
 		Subject: "You already have a NATO Multimedia account",
 		Text: "Someone, perhaps you, tried to create an account with this address, which already has one.\n\n" +
-			"Log in, or reset your password if you have forgotten it.\n",
+			"Log in, or reset your password if you have forgotten it.\n\n" +
+			"If you have not confirmed this address yet, ask for a new verification code (\"Send new code\") " +
+			"and enter it together with the password you want: nobody can log in before that.\n",
 	}
 }
 
