@@ -257,9 +257,11 @@ func TestDeliveryCutOffByDeathIsResentWithSameMessageID(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the mail was not sent")
 	}
-	// The process dies: its connection, and the row lock with it, go.
+	// The process dies: its connection, and the row lock with it, go. The
+	// timeout makes pg_terminate_backend wait until the backend has ended
+	// (else, on a busy machine, the relay's DELETE could still get in).
 	var killed int
-	if err := e.pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+	if err := e.pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_locks
 WHERE locktype = 'advisory' AND classid = $1 AND objsubid = 2 AND pid <> pg_backend_pid()
   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, uint32(lockClass)).Scan(&killed); err != nil {
 		t.Fatal(err)
