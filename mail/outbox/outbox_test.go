@@ -271,8 +271,12 @@ WHERE locktype = 'advisory' AND classid = $1 AND objsubid = 2 AND pid <> pg_back
 	}
 	close(release)
 	stopA()
-	if e.queued(t) != 1 {
-		t.Fatalf("queued = %d after the crash, want the mail still there", e.queued(t))
+	// The row outlived the cut-off delivery: either it is still queued, or
+	// relay A (alive here, unlike a killed process) already took it again
+	// on a new connection and re-sent it. Either way the mailbox must end
+	// with two copies of one Message-ID.
+	if q := e.queued(t); q > 1 {
+		t.Fatalf("queued = %d after the crash, want at most the one mail", q)
 	}
 	b, _ := e.newOutbox(t, e.smtp, nil)
 	run(t, b)
