@@ -44,21 +44,28 @@ func (a *Account) CodeRetryAfter(purpose Purpose, client string, now time.Time) 
 		return 0 // the first code of a purpose is never held back
 	}
 	wait := issued[len(issued)-1].at.Add(a.policy.ResendMinInterval).Sub(now)
-	recent := pruneTriesBefore(issued, now.Add(-RateWindow))
+	return max(wait, hourlyWait(issued, client, a.policy.MaxCodesPerHour, a.policy.MaxCodesPerAccountHour, now))
+}
+
+// hourlyWait is how long until client is under both hourly caps on
+// entries (codes issued, wrong tries): perClient of its own and perAccount
+// of everybody's in the last RateWindow. With n entries and a cap of
+// limit, the (n-limit+1) oldest must leave the window. 0 means now.
+func hourlyWait(entries []codeTry, client string, perClient, perAccount int, now time.Time) time.Duration {
+	recent := pruneTriesBefore(entries, now.Add(-RateWindow))
 	var mine []codeTry
-	for _, c := range recent {
-		if c.client == client {
-			mine = append(mine, c)
+	for _, e := range recent {
+		if e.client == client {
+			mine = append(mine, e)
 		}
 	}
-	// With n codes and a cap of limit, the (n-limit+1) oldest must leave.
-	waitFor := func(codes []codeTry, limit int) time.Duration {
-		if len(codes) < limit {
+	waitFor := func(es []codeTry, limit int) time.Duration {
+		if len(es) < limit {
 			return 0
 		}
-		return codes[len(codes)-limit].at.Add(RateWindow).Sub(now)
+		return es[len(es)-limit].at.Add(RateWindow).Sub(now)
 	}
-	return max(wait, waitFor(mine, a.policy.MaxCodesPerHour), waitFor(recent, a.policy.MaxCodesPerAccountHour), 0)
+	return max(waitFor(mine, perClient), waitFor(recent, perAccount), 0)
 }
 
 func (a *Account) issue(accountID string, purpose Purpose, codeHash string, now time.Time) VerificationCodeIssued {
@@ -186,21 +193,7 @@ func (a *Account) checkCode(h *CodeHasher, purpose Purpose, code Code, client st
 // below MaxWrongTriesPerHour and everybody's below
 // MaxWrongTriesPerAccountHour. 0 means now.
 func (a *Account) attemptsWait(client string, now time.Time) time.Duration {
-	recent := pruneTriesBefore(a.wrongTries, now.Add(-RateWindow))
-	var mine []codeTry
-	for _, t := range recent {
-		if t.client == client {
-			mine = append(mine, t)
-		}
-	}
-	// With n tries and a cap of max, the (n-max+1) oldest must leave.
-	waitFor := func(tries []codeTry, limit int) time.Duration {
-		if len(tries) < limit {
-			return 0
-		}
-		return tries[len(tries)-limit].at.Add(RateWindow).Sub(now)
-	}
-	return max(waitFor(mine, a.policy.MaxWrongTriesPerHour), waitFor(recent, a.policy.MaxWrongTriesPerAccountHour), 0)
+	return hourlyWait(a.wrongTries, client, a.policy.MaxWrongTriesPerHour, a.policy.MaxWrongTriesPerAccountHour, now)
 }
 
 // CountWrongTry records a wrong code for purpose that was judged elsewhere:
