@@ -42,39 +42,37 @@ const exportPage = 2000
 // Export writes every event after from to w as JSON lines, in global
 // order. It holds secrets (password and code hashes) as stored: the file
 // is a backup, to be kept like the database. progress, if not nil, is
-// called after each page.
+// called after every exportPage events and at the end.
 func Export(ctx context.Context, store eventstore.Store, from eventstore.Position, w io.Writer, progress func(events int64, pos eventstore.Position)) (ExportResult, error) {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
 	res := ExportResult{Last: from}
-	for {
-		page, err := store.ReadAll(ctx, res.Last, exportPage)
+	for e, err := range eventstore.AllEvents(ctx, store, from, exportPage) {
 		if err != nil {
 			return res, fmt.Errorf("audit: export after %s: %w", res.Last, err)
 		}
-		for _, e := range page {
-			md := e.Metadata
-			if len(md) == 0 {
-				md = json.RawMessage("{}")
-			}
-			if err := enc.Encode(Record{EventID: e.ID, Stream: e.StreamID, Version: e.Version, Type: e.Type,
-				Data: e.Data, Metadata: md, Position: e.Position, RecordedAt: e.RecordedAt.UTC()}); err != nil {
-				return res, fmt.Errorf("audit: export: write: %w", err)
-			}
-			res.Events++
-			res.Last = e.Position
+		md := e.Metadata
+		if len(md) == 0 {
+			md = json.RawMessage("{}")
 		}
-		if progress != nil && len(page) > 0 {
+		if err := enc.Encode(Record{EventID: e.ID, Stream: e.StreamID, Version: e.Version, Type: e.Type,
+			Data: e.Data, Metadata: md, Position: e.Position, RecordedAt: e.RecordedAt.UTC()}); err != nil {
+			return res, fmt.Errorf("audit: export: write: %w", err)
+		}
+		res.Events++
+		res.Last = e.Position
+		if progress != nil && res.Events%exportPage == 0 {
 			progress(res.Events, res.Last)
 		}
-		if len(page) < exportPage {
-			if err := bw.Flush(); err != nil {
-				return res, fmt.Errorf("audit: export: write: %w", err)
-			}
-			return res, nil
-		}
 	}
+	if progress != nil && res.Events%exportPage != 0 {
+		progress(res.Events, res.Last)
+	}
+	if err := bw.Flush(); err != nil {
+		return res, fmt.Errorf("audit: export: write: %w", err)
+	}
+	return res, nil
 }
 
 // ErrNotEmpty: Import refuses a store that already holds events.

@@ -296,24 +296,17 @@ func (s *Service) StateAsOf(ctx context.Context, accountID string, asOf time.Tim
 	stream := account.StreamID(id)
 	f := NewFold(id, asOf)
 	seen := 0
-	for from := uint64(0); ; {
-		page, err := s.store.ReadStream(ctx, stream, from, verifyPage)
+	for re, err := range eventstore.StreamEvents(ctx, s.store, stream, 0, verifyPage) {
 		if err != nil {
 			return State{}, fmt.Errorf("audit: read %s: %w", stream, err)
 		}
-		seen += len(page)
-		for _, re := range page {
-			if eventTime(re).After(asOf) {
-				return f.State(), nil
-			}
-			if err := f.Apply(re); err != nil {
-				return State{}, err
-			}
+		seen++
+		if eventTime(re).After(asOf) {
+			return f.State(), nil
 		}
-		if len(page) < verifyPage {
-			break
+		if err := f.Apply(re); err != nil {
+			return State{}, err
 		}
-		from = page[len(page)-1].Version + 1
 	}
 	if seen == 0 {
 		return State{}, fmt.Errorf("%w: account %s has no events", ErrNotFound, id)

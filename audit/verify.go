@@ -100,70 +100,59 @@ func (s *linkState) check(e eventstore.RecordedEvent) *Break {
 	return nil
 }
 
+// verifyPage is how many events a walk over the log reads at a time; the
+// progress callbacks run after each such run of events.
 const verifyPage = 1000
 
 // VerifyStream walks one stream's chain from its first event.
 func VerifyStream(ctx context.Context, store eventstore.Store, stream string) (Report, error) {
 	st := &linkState{hash: GenesisHash}
 	var r Report
-	for from := uint64(0); ; {
-		page, err := store.ReadStream(ctx, stream, from, verifyPage)
+	for e, err := range eventstore.StreamEvents(ctx, store, stream, 0, verifyPage) {
 		if err != nil {
 			return r, fmt.Errorf("audit: verify %s: %w", stream, err)
 		}
-		if r.Streams == 0 && len(page) > 0 {
-			r.Streams = 1
-		}
-		for _, e := range page {
-			r.Events++
-			r.Head = e.Position
-			if b := st.check(e); b != nil {
-				r.Breaks = append(r.Breaks, *b)
-				return r, nil
-			}
-		}
-		if len(page) < verifyPage {
+		r.Streams = 1
+		r.Events++
+		r.Head = e.Position
+		if b := st.check(e); b != nil {
+			r.Breaks = append(r.Breaks, *b)
 			return r, nil
 		}
-		from = page[len(page)-1].Version + 1
 	}
+	return r, nil
 }
 
 // VerifyAll walks every chain of the log in one pass in global order,
 // reporting the first broken link of each broken stream. progress, if not
-// nil, is called after each page with the events checked so far.
+// nil, is called after every verifyPage events and at the end with the
+// events checked so far.
 func VerifyAll(ctx context.Context, store eventstore.Store, progress func(events int64, pos eventstore.Position)) (Report, error) {
 	states := map[string]*linkState{}
 	var r Report
-	after := eventstore.Start
-	for {
-		page, err := store.ReadAll(ctx, after, verifyPage)
+	for e, err := range eventstore.AllEvents(ctx, store, eventstore.Start, verifyPage) {
 		if err != nil {
-			return r, fmt.Errorf("audit: verify the log after %s: %w", after, err)
+			return r, fmt.Errorf("audit: verify the log after %s: %w", r.Head, err)
 		}
-		for _, e := range page {
-			st := states[e.StreamID]
-			if st == nil {
-				st = &linkState{hash: GenesisHash}
-				states[e.StreamID] = st
-			}
-			r.Events++
-			if b := st.check(e); b != nil && len(r.Breaks) < MaxBreaks {
-				r.Breaks = append(r.Breaks, *b)
-			}
+		st := states[e.StreamID]
+		if st == nil {
+			st = &linkState{hash: GenesisHash}
+			states[e.StreamID] = st
 		}
-		if len(page) > 0 {
-			after = page[len(page)-1].Position
-			r.Head = after
-			if progress != nil {
-				progress(r.Events, after)
-			}
+		r.Events++
+		r.Head = e.Position
+		if b := st.check(e); b != nil && len(r.Breaks) < MaxBreaks {
+			r.Breaks = append(r.Breaks, *b)
 		}
-		if len(page) < verifyPage {
-			r.Streams = len(states)
-			return r, nil
+		if progress != nil && r.Events%verifyPage == 0 {
+			progress(r.Events, r.Head)
 		}
 	}
+	if progress != nil && r.Events%verifyPage != 0 {
+		progress(r.Events, r.Head)
+	}
+	r.Streams = len(states)
+	return r, nil
 }
 
 // Verify walks the chain of stream, or of every stream when stream is "".
