@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/multimedia-portal/multimedia/adapters/postgres/phantoms"
+	"github.com/multimedia-portal/multimedia/adapters/postgres/sessions"
 	"github.com/multimedia-portal/multimedia/auth/password"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
@@ -17,9 +19,7 @@ import (
 	"github.com/multimedia-portal/multimedia/mail/mailpit"
 	"github.com/multimedia-portal/multimedia/mail/outbox"
 	"github.com/multimedia-portal/multimedia/mail/smtp"
-	"github.com/multimedia-portal/multimedia/phantoms"
 	"github.com/multimedia-portal/multimedia/platform/pgtest"
-	"github.com/multimedia-portal/multimedia/sessions"
 )
 
 // errCrash stands for the process dying at a fault hook.

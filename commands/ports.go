@@ -31,7 +31,7 @@ type Session struct {
 	LoginPosition eventstore.Position
 }
 
-// SessionStore keeps active sessions (Postgres in package sessions).
+// SessionStore keeps active sessions (Postgres in adapters/postgres/sessions).
 // Every method returns an error wrapping ErrUnavailable when the store fails.
 type SessionStore interface {
 	Create(ctx context.Context, s Session) error
@@ -66,7 +66,7 @@ type Device struct {
 }
 
 // PhantomStore keeps the phantom accounts (see phantomAccounts) where every
-// instance sees them, across restarts (Postgres in package phantoms).
+// instance sees them, across restarts (Postgres in adapters/postgres/phantoms).
 type PhantomStore interface {
 	// UpdatePhantom locks the phantom under key, passes its stored events
 	// (oldest first; none for a new one) to decide and stores the events

@@ -11,15 +11,15 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/multimedia-portal/multimedia/adapters/postgres/phantoms"
+	"github.com/multimedia-portal/multimedia/adapters/postgres/sessions"
 	"github.com/multimedia-portal/multimedia/auth/password"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/eventstore/postgres"
 	"github.com/multimedia-portal/multimedia/mail"
-	"github.com/multimedia-portal/multimedia/phantoms"
 	"github.com/multimedia-portal/multimedia/platform/pgtest"
-	"github.com/multimedia-portal/multimedia/sessions"
 )
 
 // recordingMailer is a test double of mail.Queue (the outbox) that keeps

@@ -10,11 +10,11 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/multimedia-portal/multimedia/adapters/postgres/sessions"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/domain/article"
 	"github.com/multimedia-portal/multimedia/domain/video"
-	"github.com/multimedia-portal/multimedia/sessions"
 )
 
 const editorTokenForTests = "editor-token-for-tests-0123456789"

@@ -10,9 +10,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/multimedia-portal/multimedia/adapters/postgres/sessions"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/projections/content"
-	"github.com/multimedia-portal/multimedia/sessions"
 )
 
 func TestArticlesAndVideosReadModels(t *testing.T) {

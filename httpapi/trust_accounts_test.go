@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multimedia-portal/multimedia/adapters/postgres/sessions"
 	"github.com/multimedia-portal/multimedia/auth/password"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
-	"github.com/multimedia-portal/multimedia/sessions"
 )
 
 // The attacks of issue 10 on the account commands, each walked over HTTP

@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/multimedia-portal/multimedia/adapters/postgres/phantoms"
+	"github.com/multimedia-portal/multimedia/adapters/postgres/sessions"
 	"github.com/multimedia-portal/multimedia/audit"
 	"github.com/multimedia-portal/multimedia/auth/password"
 	"github.com/multimedia-portal/multimedia/commands"
@@ -21,11 +23,9 @@ import (
 	"github.com/multimedia-portal/multimedia/mail/outbox"
 	"github.com/multimedia-portal/multimedia/mail/smtp"
 	"github.com/multimedia-portal/multimedia/migrations"
-	"github.com/multimedia-portal/multimedia/phantoms"
 	"github.com/multimedia-portal/multimedia/projections"
 	"github.com/multimedia-portal/multimedia/projections/catalog"
 	contentreads "github.com/multimedia-portal/multimedia/projections/content"
-	"github.com/multimedia-portal/multimedia/sessions"
 )
 
 func init() {

@@ -10,10 +10,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/multimedia-portal/multimedia/adapters/postgres/sessions"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/platform/pgtest"
-	"github.com/multimedia-portal/multimedia/sessions"
 )
 
 var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)

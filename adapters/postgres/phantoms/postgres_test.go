@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multimedia-portal/multimedia/adapters/postgres/phantoms"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
-	"github.com/multimedia-portal/multimedia/phantoms"
 	"github.com/multimedia-portal/multimedia/platform/pgtest"
 )
 
