@@ -20,13 +20,6 @@ import (
 	"github.com/multimedia-portal/multimedia/eventstore"
 )
 
-func init() {
-	subcommands["audit"] = subcommand{
-		summary: "history | export | import | verify: replay accounts, move the log, check its hash chains",
-		run:     runAudit,
-	}
-}
-
 func auditUsage(w io.Writer) {
 	fmt.Fprintln(w, `usage: multimedia audit history (--email ADDRESS | --account ID) [--as-of RFC3339] [--format table|json|jsonl]
        multimedia audit export [--from POSITION] [--output FILE] > log.jsonl

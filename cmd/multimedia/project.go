@@ -8,16 +8,10 @@ import (
 	"github.com/multimedia-portal/multimedia/projections/catalog"
 )
 
-func init() {
-	subcommands["project"] = subcommand{
-		summary: "run only the projectors (no HTTP) until SIGTERM",
-		run:     runProject,
-	}
-}
-
-// runProject runs every read model's projector. Several processes may run
-// it at once: each projection is applied by whichever holds its lock, and
-// another takes over within a second or two when that one dies.
+// runProject starts every read model's projector; they run until Close.
+// Several processes may run it at once: each projection is applied by
+// whichever holds its lock, and another takes over within a second or two
+// when that one dies.
 func runProject(ctx context.Context, m *Main, args []string) error {
 	if len(args) > 0 {
 		fmt.Fprintf(m.Stderr, "multimedia project: unexpected arguments %q\n", args)
@@ -27,12 +21,12 @@ func runProject(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	store, closeStore, err := m.openStore(ctx, pool)
+	m.onClose(func() error { pool.Close(); return nil })
+	store, closeStore, err := m.openStore(m.background(ctx), pool)
 	if err != nil {
 		return err
 	}
-	defer closeStore()
+	m.onClose(func() error { closeStore(); return nil })
 	rt, err := projections.NewRuntime(projections.Config{
 		Store:       store,
 		Pool:        pool,
@@ -42,9 +36,12 @@ func runProject(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
+	m.goBackground(ctx, "projectors", true, func(ctx context.Context) error {
+		if err := rt.Run(ctx); err != nil {
+			return fmt.Errorf("project: %w", err)
+		}
+		return nil
+	})
 	m.Logger.Info("projectors running", "projections", len(catalog.Default()))
-	if err := rt.Run(ctx); err != nil {
-		return fmt.Errorf("project: %w", err)
-	}
 	return nil
 }

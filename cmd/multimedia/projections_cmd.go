@@ -18,13 +18,6 @@ import (
 	"github.com/multimedia-portal/multimedia/projections/catalog"
 )
 
-func init() {
-	subcommands["projections"] = subcommand{
-		summary: "status | rebuild NAME | skip NAME | retry NAME: operate the read models",
-		run:     runProjections,
-	}
-}
-
 func projectionsUsage(w io.Writer) {
 	fmt.Fprintln(w, `usage: multimedia projections status
        multimedia projections rebuild NAME   rebuild into new tables, then swap them in

@@ -27,14 +27,6 @@ import (
 	"github.com/multimedia-portal/multimedia/eventstore"
 )
 
-func init() {
-	subcommands["seed"] = subcommand{
-		summary:  "--demo [--if-empty]: write demo content and a synthetic download history",
-		run:      runSeed,
-		ownFlags: map[string]bool{"demo": false, "if-empty": false, "accounts": true, "downloads": true, "days": true, "h": false, "help": false},
-	}
-}
-
 // seedNamespace makes every id of the demo data a name-based UUID, so a
 // second run writes the same ids (appends of the same ids are no-ops).
 var seedNamespace = uuid.MustParse("6f1c1a52-3d0e-4c55-9d55-6b1de1d5e0a1")

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/multimedia-portal/multimedia/auth/password"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/httpapi"
 	"github.com/multimedia-portal/multimedia/mail/outbox"
 	"github.com/multimedia-portal/multimedia/mail/smtp"
@@ -28,174 +30,205 @@ import (
 	contentreads "github.com/multimedia-portal/multimedia/projections/content"
 )
 
-func init() {
-	subcommands["serve"] = subcommand{
-		summary: "serve the HTTP API, run the projectors and send mail (default)",
-		run:     func(ctx context.Context, m *Main, _ []string) error { return m.serve(ctx) },
-	}
+// serving is what serve wires together, concern by concern: each step
+// below fills its part and registers what Close must stop.
+type serving struct {
+	pool       *pgxpool.Pool
+	store      eventstore.Store
+	key        []byte
+	registry   *prometheus.Registry
+	outbox     *outbox.Outbox
+	accounts   *commands.Accounts
+	content    *commands.Content
+	readModels []projections.Projection
+	waiter     *projections.Waiter
+	api        *httpapi.Server
 }
 
-// serve runs until ctx ends (SIGINT/SIGTERM), then stops taking requests,
-// lets in-flight ones finish within SHUTDOWN_TIMEOUT and drains the mail
-// queue.
-func (m *Main) serve(ctx context.Context) error {
-	cfg := m.Config
+// runServe starts the HTTP API, the projectors (unless PROJECTORS=off) and
+// the mail relay, and returns once the API listens. On Close it stops
+// taking requests, lets in-flight ones finish within SHUTDOWN_TIMEOUT,
+// then stops the background work (the relay drains the mail it holds).
+func runServe(ctx context.Context, m *Main, args []string) error {
+	if len(args) > 0 {
+		fmt.Fprintf(m.Stderr, "multimedia serve: unexpected arguments %q\n", args)
+		return errUsage
+	}
+	m.onClose(func() error { m.Logger.Info("stopped"); return nil }) // closes last
+	s := &serving{registry: prometheus.NewRegistry()}
+	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, step := range []func(context.Context, *serving) error{
+		m.openStorage, m.startMail, m.newCommandHandlers, m.startProjectors, m.newAPI, m.listen,
+	} {
+		if err := step(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openStorage opens the database (migrated), the event store and the
+// secret key every instance shares.
+func (m *Main) openStorage(ctx context.Context, s *serving) error {
 	pool, err := m.openPool(ctx, true)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	// Background work stops after the HTTP server has drained.
-	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopBackground()
-	store, closeStore, err := m.openStore(bgCtx, pool)
+	m.onClose(func() error { pool.Close(); return nil })
+	store, closeStore, err := m.openStore(m.background(ctx), pool)
 	if err != nil {
 		return err
 	}
-	defer closeStore()
-
+	m.onClose(func() error { closeStore(); return nil })
 	key, err := m.secretKey(ctx, pool)
 	if err != nil {
 		return err
 	}
-	codes, err := account.NewCodeHasher(key)
-	if err != nil {
-		return fmt.Errorf("SECRET_KEY: %w", err)
-	}
-	positionTokens, err := httpapi.NewPositionTokens(key) // its own HKDF subkey of the secret
-	if err != nil {
-		return fmt.Errorf("SECRET_KEY: %w", err)
-	}
-	smtpMailer, err := smtp.New(smtp.Config{Addr: cfg.SMTPAddr, From: cfg.MailFrom})
+	s.pool, s.store, s.key = pool, store, key
+	return nil
+}
+
+// startMail builds the durable outbox in Postgres and runs its relay to
+// SMTP (every instance runs one; a lock keeps each mail to one of them).
+func (m *Main) startMail(ctx context.Context, s *serving) error {
+	smtpMailer, err := smtp.New(smtp.Config{Addr: m.Config.SMTPAddr, From: m.Config.MailFrom})
 	if err != nil {
 		return err
 	}
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	// Mail: the durable outbox in Postgres, and its relay (every instance
-	// runs one; row locks keep each mail to one of them).
 	mailOutbox, err := outbox.New(outbox.Config{
-		Pool: pool, Events: store, Mailer: smtpMailer, Secret: key,
-		MessageIDDomain: mailDomain(smtpMailer.Config().From), Registerer: registry, Logger: m.Logger,
+		Pool: s.pool, Events: s.store, Mailer: smtpMailer, Secret: s.key,
+		MessageIDDomain: mailDomain(smtpMailer.Config().From), Registerer: s.registry, Logger: m.Logger,
 	})
 	if err != nil {
 		return err
 	}
-	outboxDone := make(chan error, 1)
-	go func() { outboxDone <- mailOutbox.Run(bgCtx) }()
+	m.goBackground(ctx, "mail relay", false, mailOutbox.Run)
+	s.outbox = mailOutbox
+	return nil
+}
 
+// newCommandHandlers builds the account and content command handlers on
+// their adapters (argon2id, the Postgres session and phantom stores), and
+// starts the clean-up of expired login state.
+func (m *Main) newCommandHandlers(ctx context.Context, s *serving) error {
+	codes, err := account.NewCodeHasher(s.key)
+	if err != nil {
+		return fmt.Errorf("SECRET_KEY: %w", err)
+	}
 	// The breached-password list is built on first use (about 2 s on a
 	// busy machine): build it now rather than in someone's registration.
 	go account.CommonPasswordCount()
 	policy := account.DefaultPolicy()
-	policy.CodeTTL = cfg.CodeTTL
-	sessionStore := sessions.New(pool)
-	phantomStore := phantoms.New(pool)
-	accounts, err := commands.NewAccounts(commands.AccountsConfig{
-		Store: store, Passwords: password.Hasher{}, Codes: codes, Outbox: mailOutbox,
+	policy.CodeTTL = m.Config.CodeTTL
+	sessionStore := sessions.New(s.pool)
+	phantomStore := phantoms.New(s.pool)
+	s.accounts, err = commands.NewAccounts(commands.AccountsConfig{
+		Store: s.store, Passwords: password.Hasher{}, Codes: codes, Outbox: s.outbox,
 		Sessions: sessionStore, Phantoms: phantomStore, Policy: policy,
 	})
 	if err != nil {
 		return err
 	}
-	go expireLoginState(bgCtx, m, sessionStore, phantomStore)
-	content, err := commands.NewContent(commands.ContentConfig{Store: store, DownloadBaseURL: cfg.DownloadBaseURL})
-	if err != nil {
-		return err
-	}
+	m.goBackground(ctx, "login state clean-up", false, func(ctx context.Context) error {
+		expireLoginState(ctx, m, sessionStore, phantomStore)
+		return nil
+	})
+	s.content, err = commands.NewContent(commands.ContentConfig{Store: s.store, DownloadBaseURL: m.Config.DownloadBaseURL})
+	return err
+}
 
-	// Read models: the projectors run here unless PROJECTORS=off (then
-	// `multimedia project` processes run them); queries and consistent_with
-	// work either way, since both read Postgres.
-	readModels := catalog.Default()
-	projectorsDone := make(chan error, 1)
-	if cfg.Projectors {
+// startProjectors runs the read models' projectors here unless
+// PROJECTORS=off (then `multimedia project` processes run them); queries
+// and consistent_with work either way, since both read Postgres.
+func (m *Main) startProjectors(ctx context.Context, s *serving) error {
+	s.readModels = catalog.Default()
+	if m.Config.Projectors {
 		rt, err := projections.NewRuntime(projections.Config{
-			Store: store, Pool: pool, Projections: readModels, Logger: m.Logger, Registerer: registry,
+			Store: s.store, Pool: s.pool, Projections: s.readModels, Logger: m.Logger, Registerer: s.registry,
 		})
 		if err != nil {
 			return err
 		}
-		go func() { projectorsDone <- rt.Run(bgCtx) }()
-	} else {
-		projectorsDone <- nil
+		m.goBackground(ctx, "projectors", false, rt.Run)
 	}
-	waiter := projections.NewWaiter(bgCtx, pool, m.Logger)
-	defer waiter.Close()
-	server, err := httpapi.New(httpapi.Config{
-		Accounts:           accounts,
-		Content:            content,
-		ConsistencyTimeout: cfg.ConsistencyTimeout,
+	s.waiter = projections.NewWaiter(m.background(ctx), s.pool, m.Logger)
+	m.onClose(func() error { s.waiter.Close(); return nil })
+	return nil
+}
+
+// newAPI builds the HTTP API on the command handlers, the read models'
+// queries, audit and the readiness checks.
+func (m *Main) newAPI(_ context.Context, s *serving) error {
+	positionTokens, err := httpapi.NewPositionTokens(s.key) // its own HKDF subkey of the secret
+	if err != nil {
+		return fmt.Errorf("SECRET_KEY: %w", err)
+	}
+	pool := s.pool
+	s.api, err = httpapi.New(httpapi.Config{
+		Accounts:           s.accounts,
+		Content:            s.content,
+		ConsistencyTimeout: m.Config.ConsistencyTimeout,
 		Checks: []httpapi.Check{
 			{Name: "database", Check: func(ctx context.Context) error { return pool.Ping(ctx) }},
 			{Name: "migrations", Check: func(ctx context.Context) error { return migrations.Check(ctx, pool) }},
-			projectionsReady(pool, readModels),
+			projectionsReady(pool, s.readModels),
 		},
 		Profiles:        newProfiles(pool),
 		ContentReads:    contentreads.NewReader(pool).WithVideoCache(250 * time.Millisecond),
-		Consistency:     waiter,
-		AdminToken:      cfg.AdminToken,
-		AuditorToken:    cfg.AuditorToken,
-		Audit:           audit.NewService(store),
-		RateLimit:       httpapi.RateLimit(cfg.rateLimit),
-		TrustedProxies:  cfg.trustedProxies,
+		Consistency:     s.waiter,
+		AdminToken:      m.Config.AdminToken,
+		AuditorToken:    m.Config.AuditorToken,
+		Audit:           audit.NewService(s.store),
+		RateLimit:       httpapi.RateLimit(m.Config.rateLimit),
+		TrustedProxies:  m.Config.trustedProxies,
 		PositionTokens:  positionTokens,
-		Registry:        registry,
-		ReadinessDetail: readinessDetail(pool, store, readModels),
+		Registry:        s.registry,
+		ReadinessDetail: readinessDetail(pool, s.store, s.readModels),
 		Logger:          m.Logger,
 	})
-	if err != nil {
-		return err
-	}
+	return err
+}
 
+// listen serves the API on HTTP_ADDR (or m.Listener) and the operator
+// endpoints on METRICS_ADDR; Close drains both.
+func (m *Main) listen(_ context.Context, s *serving) error {
+	cfg := m.Config
 	ln := m.Listener
 	if ln == nil {
+		var err error
 		if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 			return fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 		}
 	}
 	httpServer := &http.Server{
-		Handler:           server,
+		Handler:           s.api,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
-	served := make(chan error, 1)
-	go func() { served <- httpServer.Serve(ln) }()
+	m.watchFailures()
+	go func() {
+		if err := httpServer.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.fail(fmt.Errorf("http server: %w", err))
+		}
+	}()
+	m.onShutdown(func(ctx context.Context) error {
+		m.Logger.Info("shutting down", "grace", cfg.ShutdownTimeout)
+		if err := httpServer.Shutdown(ctx); err != nil {
+			m.Logger.Warn("in-flight requests cut off at shutdown", "error", err)
+		}
+		return nil
+	})
 	m.Logger.Info("serving", "addr", "http://"+ln.Addr().String(), "event_store", cfg.EventStore, "smtp", cfg.SMTPAddr)
-	opsServer, err := m.serveOperator(server.OperatorHandler())
+	opsServer, err := m.serveOperator(s.api.OperatorHandler())
 	if err != nil {
-		_ = httpServer.Close()
 		return err
-	}
-
-	select {
-	case err := <-served:
-		return fmt.Errorf("http server: %w", err)
-	case <-ctx.Done():
-	}
-	m.Logger.Info("shutting down", "grace", cfg.ShutdownTimeout)
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := httpServer.Shutdown(shutdownCtx); err != nil {
-		m.Logger.Warn("in-flight requests cut off at shutdown", "error", err)
 	}
 	if opsServer != nil {
-		_ = opsServer.Shutdown(shutdownCtx)
+		m.onShutdown(func(ctx context.Context) error { _ = opsServer.Shutdown(ctx); return nil })
 	}
-	stopBackground()
-	if err := <-projectorsDone; err != nil && !errors.Is(err, context.Canceled) {
-		m.Logger.Warn("projectors stopped with an error", "error", err)
-	}
-	if err := <-outboxDone; err != nil {
-		m.Logger.Warn("mail relay stopped with an error", "error", err)
-	}
-	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	m.Logger.Info("stopped")
 	return nil
 }
 

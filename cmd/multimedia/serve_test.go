@@ -46,11 +46,6 @@ func startServeOps(t *testing.T, env map[string]string) (base, ops string, stop 
 	for k, v := range env {
 		vars[k] = v
 	}
-	var stderr bytes.Buffer
-	cfg, _, err := ParseConfig("test", nil, func(k string) string { return vars[k] }, &stderr)
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -59,34 +54,30 @@ func startServeOps(t *testing.T, env map[string]string) (base, ops string, stop 
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &Main{Config: cfg, Stdout: io.Discard, Stderr: io.Discard, Logger: newLogger(cfg, io.Discard), Listener: ln, MetricsListener: opsLn}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, "serve", nil) }()
-	base, ops = "http://"+ln.Addr().String(), "http://"+opsLn.Addr().String()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("serve did not answer: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	// The binary's own life cycle: NewMain, ParseFlags, Run, then Close
+	// (what a SIGTERM leads to).
+	m := NewMain(io.Discard, io.Discard, func(k string) string { return vars[k] })
+	m.Listener, m.MetricsListener = ln, opsLn
+	ctx := context.Background()
+	if err := m.ParseFlags(ctx, []string{"serve"}); err != nil {
+		t.Fatalf("config: %v", err)
 	}
+	if err := m.Run(ctx); err != nil {
+		_ = m.Close()
+		t.Fatalf("serve: %v", err)
+	}
+	base, ops = "http://"+ln.Addr().String(), "http://"+opsLn.Addr().String()
 	var once bool
 	var result error
 	stop = func() error {
 		if !once {
 			once = true
-			cancel()
+			closed := make(chan error, 1)
+			go func() { closed <- m.Close() }()
 			select {
-			case result = <-done:
+			case result = <-closed:
 			case <-time.After(20 * time.Second):
-				t.Fatal("serve did not stop within 20 s of cancel")
+				t.Fatal("serve did not stop within 20 s of Close")
 			}
 		}
 		return result
