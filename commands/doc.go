@@ -9,7 +9,9 @@
 // Every event gets metadata: its id, the correlation and causation ids of the
 // request, the actor (an account id or "anonymous") and the client IP.
 //
-// It may import the domain, the event store port, the mail port and the
-// standard library. Adapters (Postgres, SMTP, argon2) come in through the
-// interfaces in ports.go.
+// It may import the domain (domain/account, domain/article, domain/video),
+// the event store port (eventstore), the mail port (mail), uuid and the
+// standard library. Adapters (the Postgres stores in adapters/postgres,
+// mail/smtp and mail/outbox, auth/password's argon2id) come in through the
+// interfaces in ports.go and the ports they implement, never by import.
 package commands

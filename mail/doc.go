@@ -15,7 +15,7 @@
 // adapters logs a body or a full address (only the recipient's domain, a
 // keyed tag of the address, the kind and the ids).
 //
-// Imports: the standard library only. Adapters (mail/smtp, mail/outbox) and
+// It may import the standard library only. Adapters (mail/smtp, mail/outbox) and
 // test support (mail/mailpit) import this package, never the other way
 // round; domain code does not import it at all.
 package mail

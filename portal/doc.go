@@ -11,5 +11,5 @@
 // one contract. httpapi registers these routes and asks this package for
 // the session token of a page request.
 //
-// Imports: the standard library and gorilla/mux only.
+// It may import the standard library and gorilla/mux only.
 package portal

@@ -8,5 +8,6 @@
 // domain StreamID function against the list.
 //
 // It may import the standard library and the domain packages that name
-// the streams, nothing else.
+// the streams (domain/account, domain/article, domain/video), nothing
+// else.
 package streams

@@ -10,6 +10,6 @@
 // Give every test its own recipient (UniqueAddress) so that tests running in
 // parallel, in this process or another, never read each other's mail.
 //
-// Imports: the standard library only (testing included, for Require).
+// It may import the standard library only (testing included, for Require).
 // Production code must not import it.
 package mailpit

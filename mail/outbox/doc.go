@@ -51,7 +51,7 @@
 // lock held for exactly the SMTP exchange. A table of a dozen columns
 // and three statements says all of it.
 //
-// Imports: the standard library, pgx, prometheus, uuid, the mail package
+// It may import the standard library, pgx, prometheus, uuid, the mail package
 // (the port and Message) and eventstore (to read the event a mail waits
 // for). Only wiring (cmd/) and tests import this package.
 package outbox

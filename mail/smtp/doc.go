@@ -7,6 +7,6 @@
 // port documents (mail.ErrInvalidMessage, mail.ErrRejected, context errors,
 // transient errors).
 //
-// Imports: the standard library, github.com/wneessen/go-mail and the mail
+// It may import the standard library, github.com/wneessen/go-mail and the mail
 // package. Nothing but wiring code (cmd/) should import this package.
 package smtp

@@ -1,4 +1,5 @@
 // Package catalog lists every read model, so that `serve`, `project` and
 // `multimedia projections` work on the same set. It may import the
-// projections package and its read-model sub-packages.
+// projections package and its read-model sub-packages
+// (projections/accounts, projections/content).
 package catalog

@@ -21,6 +21,7 @@
 // contract (VideoPublished.v1, ..., VideoDownloaded.v1), so this package
 // does not wait for the domain packages to change.
 //
-// It may import the event store port, the projections runtime package (for
-// Projection and its errors), the domain's event packages and pgx.
+// It may import the event store port (eventstore), the projections runtime
+// package (projections, for Projection and its errors), platform/pgerr (a
+// database that cannot serve now), uuid and pgx.
 package content

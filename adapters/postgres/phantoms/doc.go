@@ -8,5 +8,6 @@
 // commands.PhantomHead + PhantomTail events and deleted after IdleAfter.
 //
 // It implements commands.PhantomStore. It may import commands (for the port
-// and its errors), pgx and the standard library.
+// and its errors), pgx and the standard library; only cmd/ (the wiring)
+// and tests import it.
 package phantoms

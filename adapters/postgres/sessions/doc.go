@@ -8,6 +8,7 @@
 // records LoggedIn and LoggedOut, so the audit trail is complete; losing this
 // table only logs everyone out.
 //
-// It may import commands (for the port and its errors), pgx and the standard
-// library.
+// It may import commands (for the port and its errors), eventstore (the
+// position a session's login landed at), pgx and the standard library;
+// only cmd/ (the wiring) and tests import it.
 package sessions
