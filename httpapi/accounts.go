@@ -81,7 +81,7 @@ type verifyRequest struct {
 	Code  string `json:"code" required:"true"`
 	// Password is the one typed when registering: verification sets it,
 	// replacing the registration's, which may be a stranger's who
-	// registered the address first. An addition to DESIGN.md's
+	// registered the address first. An addition to the first design's
 	// {email, code} (issue 10, item 2).
 	Password string `json:"password" required:"true"`
 }
@@ -110,7 +110,7 @@ type loginRequest struct {
 	Password string `json:"password" required:"true"`
 	// DeviceToken is what an earlier login from this device returned; it
 	// exempts the login from delays others' failed logins caused. It is an
-	// addition to DESIGN.md's {email, password}: without it, anyone
+	// addition to the first design's {email, password}: without it, anyone
 	// guessing could keep the owner waiting for as long as they kept
 	// guessing. Clients that ignore it work as before.
 	DeviceToken string `json:"device_token"`

@@ -99,7 +99,8 @@ func truncateParam(s string) string {
 	return s
 }
 
-// auditEventsReply is GET .../events: DESIGN.md's shape plus the account.
+// auditEventsReply is GET .../events: events and next, plus the account
+// (httpapi/openapi/20-audit.yaml).
 type auditEventsReply struct {
 	AccountID string               `json:"account_id"`
 	Stream    string               `json:"stream"`

@@ -75,7 +75,8 @@ type errorPayload struct {
 	Details map[string]any `json:"details,omitempty"`
 }
 
-// writeError answers with DESIGN.md's error shape. An unavailable store
+// writeError answers with the API's error shape, {"error": {"code",
+// "message", "details"}}. An unavailable store
 // becomes 503 and unknown errors 500, both with a generic message; the real
 // error goes to the log only.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {

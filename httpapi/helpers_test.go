@@ -200,7 +200,7 @@ func doRequestFrom(t *testing.T, h http.Handler, ip, method, path, token string,
 	return rec
 }
 
-// errorOf decodes DESIGN.md's error body.
+// errorOf decodes the API's error body ({"error": {code, message, details}}).
 func errorOf(t *testing.T, rec *httptest.ResponseRecorder) errorPayload {
 	t.Helper()
 	var body errorBody

@@ -25,7 +25,7 @@ import (
 // field no schema names fails the test that made the request.
 //
 // Strictness the served document leaves out on purpose (clients may see
-// more fields later, DESIGN.md says) is added to the test's copy only:
+// more fields later: the contract promises the named fields, not only them) is added to the test's copy only:
 // every object schema that lists properties is closed
 // (additionalProperties: false), so a field the server sends but the
 // document does not name is caught.

@@ -33,9 +33,10 @@ var ErrInvalidToken = errors.New("invalid consistency token")
 // sealing uses a fresh random nonce), nor forge a token for a position it
 // was not given (AES-GCM authenticates it). Only the server opens them.
 //
-// A departure from DESIGN.md ("write replies carry position; reads accept
-// ?consistent_with=<position>"): the raw position is a side channel (issue
-// 10), so callers get the same capability through a sealed value.
+// A departure from the first design ("write replies carry the raw
+// position; reads accept ?consistent_with=<position>"): the raw position
+// is a side channel (issue 10), so callers get the same capability through
+// a sealed value (docs/ARCHITECTURE.md, "Projections and queries").
 type PositionTokens struct {
 	aead cipher.AEAD
 }

@@ -46,7 +46,7 @@ func dropDatabase(t *testing.T, pool *pgxpool.Pool) string {
 
 // TestUnavailableDatabaseAnswers503: with the database gone, the audit
 // endpoints (event store reads), the statistics and the content queries
-// (read-model reads) and a command answer 503 "unavailable" with DESIGN.md's
+// (read-model reads) and a command answer 503 "unavailable" with the API's
 // error body, not 500 "internal", and the message gives away nothing of the
 // database; the driver's error goes to the log only.
 func TestUnavailableDatabaseAnswers503(t *testing.T) {

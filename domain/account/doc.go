@@ -7,7 +7,8 @@
 // The package decides; it never does I/O. It may import the standard library,
 // domain/internal/eventcodec (the event codec shared with the other domain
 // packages), domain/internal/field (the UUID check) and, as the one
-// departure from DESIGN.md's "standard library only", github.com/rivo/uniseg:
+// departure from "the domain imports the standard library only"
+// (docs/ARCHITECTURE.md), github.com/rivo/uniseg:
 // the password rule counts characters as a person sees them (grapheme
 // clusters, Unicode UAX #29), which the standard library cannot, and a
 // well-kept pure-Go library beats a hand-written segmenter. Time is always
