@@ -77,6 +77,7 @@ type Accounts struct {
 	maxRetries int
 	now        func() time.Time
 	phantoms   *phantomAccounts
+	kind       aggregate[*account.Account, account.Event]
 	notices    *noticeLimit
 	// faults, in tests only, stop a command between its mail and event
 	// steps, as a crash would.
@@ -105,6 +106,7 @@ func NewAccounts(cfg AccountsConfig) (*Accounts, error) {
 		sessions: cfg.Sessions, policy: cfg.Policy, sessionTTL: cfg.SessionTTL,
 		maxRetries: cfg.MaxRetries, now: cfg.Now,
 		phantoms: newPhantomAccounts(cfg.Phantoms, cfg.Policy, cfg.Codes), notices: newNoticeLimit(),
+		kind: accounts(cfg.Policy),
 	}, nil
 }
 

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/domain/article"
 	"github.com/multimedia-portal/multimedia/domain/video"
 	"github.com/multimedia-portal/multimedia/eventstore"
@@ -81,31 +79,6 @@ func NewContent(cfg ContentConfig) (*Content, error) {
 		maxSlugSuffix: cfg.MaxSlugSuffix, now: cfg.Now, verified: &verifiedSet{cap: 100_000}}, nil
 }
 
-// stamp encodes events of any domain package for the store, giving each a
-// fresh id and the command's metadata.
-func stamp[E any](events []E, encode func(E) (string, []byte, error), meta Meta, now time.Time) ([]eventstore.EventData, error) {
-	out := make([]eventstore.EventData, 0, len(events))
-	for _, e := range events {
-		typ, data, err := encode(e)
-		if err != nil {
-			return nil, err
-		}
-		id, err := uuid.NewV7()
-		if err != nil {
-			return nil, err
-		}
-		md, err := json.Marshal(eventstore.Metadata{
-			EventID: id.String(), CorrelationID: meta.CorrelationID, CausationID: meta.CausationID,
-			Actor: meta.actor(), ClientIP: meta.ClientIP, OccurredAt: now.UTC(),
-		})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, eventstore.EventData{ID: id, Type: typ, Data: data, Metadata: md})
-	}
-	return out, nil
-}
-
 // appendOrConflict appends and sorts the outcome: nil, a wrong expected
 // version (retry), or ErrUnavailable.
 func (h *Content) appendOrConflict(ctx context.Context, stream string, expected eventstore.ExpectedVersion, data []eventstore.EventData) (eventstore.Position, bool, error) {
@@ -120,79 +93,42 @@ func (h *Content) appendOrConflict(ctx context.Context, stream string, expected 
 	}
 }
 
+// repo is the generic repository over the content handlers' store.
+func (h *Content) repo() repository {
+	return repository{store: h.store, now: h.now, maxRetries: h.maxRetries}
+}
+
+// videos and articles tell the generic repository how to fold and write
+// those aggregates.
+var (
+	videos = aggregate[*video.Video, video.Event]{name: "video", decode: video.Decode, encode: video.Encode,
+		empty: func() *video.Video { return video.FromHistory(nil) }, apply: (*video.Video).Apply, version: (*video.Video).Version}
+	articles = aggregate[*article.Article, article.Event]{name: "article", decode: article.Decode, encode: article.Encode,
+		empty: func() *article.Article { return article.FromHistory(nil) }, apply: (*article.Article).Apply, version: (*article.Article).Version}
+)
+
 func (h *Content) loadVideo(ctx context.Context, videoID string) (*video.Video, error) {
-	history, err := readStream(ctx, h.store, video.StreamID(videoID), video.Decode)
-	if err != nil {
-		return nil, err
-	}
-	return video.FromHistory(history), nil
+	return load(ctx, h.repo(), videos, video.StreamID(videoID))
 }
 
 func (h *Content) loadArticle(ctx context.Context, articleID string) (*article.Article, error) {
-	history, err := readStream(ctx, h.store, article.StreamID(articleID), article.Decode)
-	if err != nil {
-		return nil, err
-	}
-	return article.FromHistory(history), nil
+	return load(ctx, h.repo(), articles, article.StreamID(articleID))
 }
 
-// changeVideo loads the video, lets decide choose events and appends them
-// with the expected version, deciding again after a concurrent change.
+// changeVideo runs decide on the video through the generic update.
 func (h *Content) changeVideo(ctx context.Context, videoID string, meta Meta, decide func(*video.Video, time.Time) ([]video.Event, error)) (eventstore.Position, error) {
 	if !video.ValidID(videoID) {
 		return eventstore.Position{}, video.ErrNotFound
 	}
-	for attempt := 0; ; attempt++ {
-		v, err := h.loadVideo(ctx, videoID)
-		if err != nil {
-			return eventstore.Position{}, err
-		}
-		now := h.now()
-		events, err := decide(v, now)
-		if err != nil || len(events) == 0 {
-			return eventstore.Position{}, err
-		}
-		data, err := stamp(events, video.Encode, meta, now)
-		if err != nil {
-			return eventstore.Position{}, err
-		}
-		pos, conflict, err := h.appendOrConflict(ctx, video.StreamID(videoID), expectedFor(v.Version()), data)
-		if !conflict {
-			return pos, err
-		}
-		if attempt >= h.maxRetries {
-			return eventstore.Position{}, fmt.Errorf("video %s: %w", videoID, ErrConflict)
-		}
-	}
+	return update(ctx, h.repo(), videos, video.StreamID(videoID), meta, decide, sideEffects{})
 }
 
-// changeArticle is changeVideo for articles.
+// changeArticle runs decide on the article through the generic update.
 func (h *Content) changeArticle(ctx context.Context, articleID string, meta Meta, decide func(*article.Article, time.Time) ([]article.Event, error)) (eventstore.Position, error) {
 	if !article.ValidID(articleID) {
 		return eventstore.Position{}, article.ErrNotFound
 	}
-	for attempt := 0; ; attempt++ {
-		a, err := h.loadArticle(ctx, articleID)
-		if err != nil {
-			return eventstore.Position{}, err
-		}
-		now := h.now()
-		events, err := decide(a, now)
-		if err != nil || len(events) == 0 {
-			return eventstore.Position{}, err
-		}
-		data, err := stamp(events, article.Encode, meta, now)
-		if err != nil {
-			return eventstore.Position{}, err
-		}
-		pos, conflict, err := h.appendOrConflict(ctx, article.StreamID(articleID), expectedFor(a.Version()), data)
-		if !conflict {
-			return pos, err
-		}
-		if attempt >= h.maxRetries {
-			return eventstore.Position{}, fmt.Errorf("article %s: %w", articleID, ErrConflict)
-		}
-	}
+	return update(ctx, h.repo(), articles, article.StreamID(articleID), meta, decide, sideEffects{})
 }
 
 // newID returns id when the caller chose one (a retried request, the demo
@@ -207,6 +143,3 @@ func newID(id string) (string, error) {
 	}
 	return u.String(), nil
 }
-
-// accountEncode adapts account.Encode to stamp.
-func accountEncode(e account.Event) (string, []byte, error) { return account.Encode(e) }

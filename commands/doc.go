@@ -4,7 +4,10 @@
 // (publish_article.go, publish_video.go, download.go). A handler loads
 // the aggregate from its stream, lets the domain decide, and appends the
 // resulting events with the expected version, retrying a bounded number of
-// times when another writer got there first.
+// times when another writer got there first: that loop is written once,
+// generically, in repository.go (load and update, with an aggregate value
+// per domain package saying how to fold and encode it), and meta.go's
+// stamp is the one place where events get their ids and metadata.
 //
 // Every event gets metadata: its id, the correlation and causation ids of the
 // request, the actor (an account id or "anonymous") and the client IP.

@@ -66,7 +66,7 @@ func (h *Content) Download(ctx context.Context, cmd DownloadVideo) (DownloadResu
 		}
 		h.verified.add(cmd.AccountID)
 	}
-	data, err := stamp(events, accountEncode, cmd.Meta, now)
+	data, err := stamp(events, account.Encode, cmd.Meta, now)
 	if err != nil {
 		return DownloadResult{}, err
 	}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/eventstore"
 )
 
@@ -32,11 +31,14 @@ func (m Meta) actor() string {
 	return m.Actor
 }
 
-// toEventData encodes domain events for the store, stamping each with meta.
-func toEventData(events []account.Event, meta Meta, now time.Time) ([]eventstore.EventData, error) {
+// stamp encodes events of any domain package for the store with that
+// package's encode, giving each a fresh time-ordered id and the command's
+// metadata (correlation, causation, actor, client IP, the time now). It is
+// the one place where a command's events become eventstore.EventData.
+func stamp[E any](events []E, encode func(E) (string, []byte, error), meta Meta, now time.Time) ([]eventstore.EventData, error) {
 	out := make([]eventstore.EventData, 0, len(events))
 	for _, e := range events {
-		typ, data, err := account.Encode(e)
+		typ, data, err := encode(e)
 		if err != nil {
 			return nil, err
 		}

@@ -108,7 +108,7 @@ func (h *Accounts) claimEmail(ctx context.Context, email account.Email, meta Met
 	if err != nil {
 		return "", 0, err
 	}
-	data, err := toEventData(claim, meta, h.now())
+	data, err := stamp(claim, account.Encode, meta, h.now())
 	if err != nil {
 		return "", 0, err
 	}

@@ -1,0 +1,183 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/multimedia-portal/multimedia/eventstore"
+)
+
+// aggregate says how one kind of aggregate (A, e.g. *account.Account) is
+// read from and written to its stream of events E: the one place where
+// the generic repository learns about a domain package. Every command
+// goes through load and update below, so the loop of load, decide, stamp,
+// append and retry exists once.
+type aggregate[A any, E any] struct {
+	// name is what conflict errors call the aggregate ("account").
+	name string
+	// decode and encode are the domain package's codec.
+	decode func(eventType string, data []byte) (E, error)
+	encode func(E) (string, []byte, error)
+	// empty returns the aggregate before its first event; apply folds one
+	// event into it; version is the number of events folded.
+	empty   func() A
+	apply   func(A, E)
+	version func(A) int
+}
+
+// repository is what the generic load and update need of a handler set.
+type repository struct {
+	store      eventstore.Store
+	now        func() time.Time
+	maxRetries int
+}
+
+// sideEffects lets a command act around its append (the account commands'
+// mail outbox): prepare runs before the append of a decision that
+// succeeded with events, and its settle is called with the append's
+// outcome (true: stored, false: refused; never called when the outcome is
+// unknown). afterAppend runs right after a stored append whose prepare
+// did something; an error from it ends the command there (a test's crash).
+type sideEffects struct {
+	prepare     func(ctx context.Context, stream string, data []eventstore.EventData, lastVersion uint64, now time.Time) (settle func(stored bool), acted bool, err error)
+	afterAppend func() error
+}
+
+// load folds the aggregate's stream.
+func load[A, E any](ctx context.Context, r repository, kind aggregate[A, E], stream string) (A, error) {
+	a := kind.empty()
+	err := forEachEvent(ctx, r.store, stream, 0, func(re eventstore.RecordedEvent) error {
+		e, err := kind.decode(re.Type, re.Data)
+		if err != nil {
+			return fmt.Errorf("decode %s version %d: %w", re.StreamID, re.Version, err)
+		}
+		kind.apply(a, e)
+		return nil
+	})
+	return a, err
+}
+
+// update loads the aggregate of stream, lets decide choose events from its
+// state and the time now, stamps them with meta and appends them with the
+// expected version the load saw. When another writer got there first it
+// waits a random, growing moment (so that writers racing for one stream
+// spread out) and decides again from the new state, at most r.maxRetries
+// times; then it gives up with ErrConflict.
+//
+// A decision may return events together with an error: the events are
+// appended and the error is reported after (a rejected code is recorded,
+// and the caller still learns why). No events means nothing to append:
+// decide's error, or nil, is returned as is.
+func update[A, E any](ctx context.Context, r repository, kind aggregate[A, E], stream string, meta Meta,
+	decide func(A, time.Time) ([]E, error), fx sideEffects) (eventstore.Position, error) {
+	for attempt := 0; ; attempt++ {
+		a, err := load(ctx, r, kind, stream)
+		if err != nil {
+			return eventstore.Position{}, err
+		}
+		now := r.now()
+		events, derr := decide(a, now)
+		if len(events) == 0 {
+			return eventstore.Position{}, derr
+		}
+		data, err := stamp(events, kind.encode, meta, now)
+		if err != nil {
+			return eventstore.Position{}, err
+		}
+		version := kind.version(a)
+		settle, acted := func(bool) {}, false
+		if derr == nil && fx.prepare != nil {
+			if settle, acted, err = fx.prepare(ctx, stream, data, uint64(version+len(data)-1), now); err != nil {
+				return eventstore.Position{}, err
+			}
+		}
+		res, err := r.store.Append(ctx, stream, expectedFor(version), data...)
+		switch {
+		case err == nil:
+			if acted && fx.afterAppend != nil {
+				if err := fx.afterAppend(); err != nil {
+					return eventstore.Position{}, err
+				}
+			}
+			settle(true)
+			return res.Position, derr
+		case errors.Is(err, eventstore.ErrWrongExpectedVersion):
+			settle(false)
+			if attempt >= r.maxRetries {
+				// No id here: the message reaches anonymous callers of verify
+				// and reset-confirm, and an id would tell them the account exists.
+				return eventstore.Position{}, fmt.Errorf("the %s kept changing: %w", kind.name, ErrConflict)
+			}
+			if err := jitter(ctx, attempt); err != nil {
+				return eventstore.Position{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+			}
+		default:
+			// The outcome may be unknown: prepare's effects are left unsettled
+			// (the outbox's relay settles mails by looking for the event).
+			return eventstore.Position{}, fmt.Errorf("append to %s: %w: %w", stream, ErrUnavailable, err)
+		}
+	}
+}
+
+// jitter waits a random moment below 1 ms << attempt (at most 32 ms), or
+// until ctx ends.
+func jitter(ctx context.Context, attempt int) error {
+	d := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 5)))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// expectedFor is the expected version of an append after version events.
+func expectedFor(version int) eventstore.ExpectedVersion {
+	if version == 0 {
+		return eventstore.NoStream
+	}
+	return eventstore.Exact(uint64(version - 1))
+}
+
+// readPage is how many events one read of a stream asks for.
+const readPage = 1000
+
+// forEachEvent calls fn with each event of stream from version from on, in
+// order. A failed read wraps ErrUnavailable; fn's error ends the walk and is
+// returned as is.
+func forEachEvent(ctx context.Context, store eventstore.Store, stream string, from uint64, fn func(eventstore.RecordedEvent) error) error {
+	for {
+		page, err := store.ReadStream(ctx, stream, from, readPage)
+		if err != nil {
+			return fmt.Errorf("read %s: %w: %w", stream, ErrUnavailable, err)
+		}
+		for _, re := range page {
+			if err := fn(re); err != nil {
+				return err
+			}
+		}
+		if len(page) < readPage {
+			return nil
+		}
+		from = page[len(page)-1].Version + 1
+	}
+}
+
+// readStream reads a whole stream and decodes it with decode.
+func readStream[E any](ctx context.Context, store eventstore.Store, stream string, decode func(string, []byte) (E, error)) ([]E, error) {
+	var out []E
+	err := forEachEvent(ctx, store, stream, 0, func(re eventstore.RecordedEvent) error {
+		e, err := decode(re.Type, re.Data)
+		if err != nil {
+			return fmt.Errorf("decode %s version %d: %w", stream, re.Version, err)
+		}
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
