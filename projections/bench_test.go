@@ -2,7 +2,6 @@ package projections_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"slices"
 	"strconv"
@@ -177,10 +176,14 @@ func BenchmarkAppendToVisible(b *testing.B) {
 			go func() {
 				defer wg.Done()
 				id := uuid.New()
-				data, _ := json.Marshal(account.AccountRegistered{AccountID: id.String(), Email: "b@example.com", RegisteredAt: time.Now()})
+				typ, data, err := account.Encode(account.AccountRegistered{AccountID: id.String(), Email: "b@example.com", RegisteredAt: time.Now()})
+				if err != nil {
+					b.Error(err)
+					return
+				}
 				start := time.Now()
 				res, err := store.Append(context.Background(), account.StreamID(id.String()), eventstore.NoStream,
-					eventstore.EventData{ID: uuid.New(), Type: account.AccountRegisteredType, Data: data})
+					eventstore.EventData{ID: uuid.New(), Type: typ, Data: data})
 				if err != nil {
 					b.Error(err)
 					return

@@ -3,7 +3,6 @@ package content_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -12,6 +11,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/domain/video"
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/eventstore/postgres"
 	"github.com/multimedia-portal/multimedia/platform/pgtest"
@@ -78,13 +79,17 @@ func (e *env) wait(t testing.TB, pos eventstore.Position) {
 	}
 }
 
-func event(t testing.TB, typ string, data any) eventstore.EventData {
-	t.Helper()
-	b, err := json.Marshal(data)
-	if err != nil {
-		t.Fatal(err)
+// encoded turns what a domain encoder returned into an event to append, as
+// commands do: projection tests build every event through the domain's own
+// encoders, so a change of encoding cannot pass them unnoticed.
+func encoded(t testing.TB) func(typ string, data []byte, err error) eventstore.EventData {
+	return func(typ string, data []byte, err error) eventstore.EventData {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("encode %s: %v", typ, err)
+		}
+		return eventstore.EventData{ID: uuid.New(), Type: typ, Data: data, Metadata: json.RawMessage(`{"actor":"test"}`)}
 	}
-	return eventstore.EventData{ID: uuid.New(), Type: typ, Data: b, Metadata: json.RawMessage(`{"actor":"test"}`)}
 }
 
 func (e *env) append(t testing.TB, stream string, evs ...eventstore.EventData) eventstore.Position {
@@ -96,20 +101,18 @@ func (e *env) append(t testing.TB, stream string, evs ...eventstore.EventData) e
 	return res.Position
 }
 
-var defaultFormats = []content.Format{{Format: "mxf-broadcast", SizeBytes: 40 << 30}, {Format: "mp4-1080p", SizeBytes: 2 << 30}, {Format: "mp4-720p", SizeBytes: 1 << 30}}
+var defaultFormats = []video.Format{{Name: "mxf-broadcast", SizeBytes: 40 << 30}, {Name: "mp4-1080p", SizeBytes: 2 << 30}, {Name: "mp4-720p", SizeBytes: 1 << 30}}
 
 func (e *env) publishVideo(t testing.TB, title string, at time.Time) (uuid.UUID, eventstore.Position) {
 	t.Helper()
 	id := uuid.New()
-	pos := e.append(t, "video-"+id.String(), event(t, content.VideoPublishedType, map[string]any{
-		"video_id": id, "title": title, "description": "about " + title, "duration_seconds": 600,
-		"formats": defaultFormats, "published_at": at}))
+	pos := e.append(t, video.StreamID(id.String()), encoded(t)(video.Encode(video.VideoPublished{
+		VideoID: id.String(), Title: title, Description: "about " + title, DurationSeconds: 600,
+		Formats: defaultFormats, PublishedAt: at})))
 	return id, pos
 }
 
-// download is a VideoDownloaded.v1 event, encoded by hand: the
-// concurrency test builds 100,000 of them.
-func download(_ testing.TB, account, video uuid.UUID, format string, at time.Time) eventstore.EventData {
-	data := fmt.Appendf(nil, `{"account_id":%q,"video_id":%q,"format":%q,"at":%q}`, account, video, format, at.UTC().Format(time.RFC3339Nano))
-	return eventstore.EventData{ID: uuid.New(), Type: content.VideoDownloadedType, Data: data, Metadata: json.RawMessage(`{"actor":"test"}`)}
+// download is a VideoDownloaded.v1 event, as the download command writes it.
+func download(t testing.TB, acct, videoID uuid.UUID, format string, at time.Time) eventstore.EventData {
+	return encoded(t)(account.Encode(account.VideoDownloaded{AccountID: acct.String(), VideoID: videoID.String(), Format: format, At: at}))
 }

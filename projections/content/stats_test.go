@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/projections"
 	"github.com/multimedia-portal/multimedia/projections/content"
@@ -26,39 +27,30 @@ func recount(t *testing.T, s eventstore.Store, q content.SeriesQuery) content.Se
 	}
 	buckets := map[time.Time]*bucket{}
 	from, to := q.Interval.Floor(q.From), q.Interval.Floor(q.To)
-	pos := eventstore.Start
-	for {
-		evs, err := s.ReadAll(context.Background(), pos, 5000)
+	for e, err := range eventstore.AllEvents(context.Background(), s, eventstore.Start, 5000) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, e := range evs {
-			if e.Type != content.VideoDownloadedType {
-				continue
-			}
-			var d struct {
-				AccountID string    `json:"account_id"`
-				VideoID   string    `json:"video_id"`
-				Format    string    `json:"format"`
-				At        time.Time `json:"at"`
-			}
-			if err := jsonUnmarshal(e.Data, &d); err != nil {
-				t.Fatal(err)
-			}
-			b := q.Interval.Floor(d.At)
-			if b.Before(from) || b.After(to) || (q.VideoID != "" && d.VideoID != q.VideoID) || (q.Format != "" && d.Format != q.Format) {
-				continue
-			}
-			if buckets[b] == nil {
-				buckets[b] = &bucket{accounts: map[string]bool{}}
-			}
-			buckets[b].downloads++
-			buckets[b].accounts[d.AccountID] = true
+		if e.Type != content.VideoDownloadedType {
+			continue
 		}
-		if len(evs) < 5000 {
-			break
+		ev, err := account.Decode(e.Type, e.Data)
+		if err != nil {
+			t.Fatal(err)
 		}
-		pos = evs[len(evs)-1].Position
+		d, ok := ev.(account.VideoDownloaded)
+		if !ok {
+			t.Fatalf("event %s decodes to %T, want account.VideoDownloaded", e.ID, ev)
+		}
+		b := q.Interval.Floor(d.At)
+		if b.Before(from) || b.After(to) || (q.VideoID != "" && d.VideoID != q.VideoID) || (q.Format != "" && d.Format != q.Format) {
+			continue
+		}
+		if buckets[b] == nil {
+			buckets[b] = &bucket{accounts: map[string]bool{}}
+		}
+		buckets[b].downloads++
+		buckets[b].accounts[d.AccountID] = true
 	}
 	out := content.Series{From: from, To: q.Interval.Next(to).AddDate(0, 0, -1), Interval: q.Interval, Points: []content.Point{}}
 	for b := from; !b.After(to); b = q.Interval.Next(b) {
@@ -101,7 +93,7 @@ func history(t *testing.T, e *env, r *rand.Rand, start time.Time, days int) ([]u
 				evs := make([]eventstore.EventData, 1+rw.IntN(25))
 				for i := range evs {
 					at := start.Add(time.Duration(rw.Int64N(int64(days) * int64(24*time.Hour))))
-					evs[i] = download(t, acct, videos[rw.IntN(len(videos))], defaultFormats[rw.IntN(3)].Format, at)
+					evs[i] = download(t, acct, videos[rw.IntN(len(videos))], defaultFormats[rw.IntN(3)].Name, at)
 				}
 				res, err := e.store.Append(context.Background(), "account-"+acct.String(), eventstore.Any, evs...)
 				if err != nil {
@@ -276,7 +268,7 @@ func TestConcurrentDownloads(t *testing.T) {
 			for i := 0; i < each; i += 20 {
 				evs := make([]eventstore.EventData, 20)
 				for j := range evs {
-					evs[j] = download(t, acct, video, defaultFormats[(c+i+j)%3].Format, day.Add(time.Duration(i+j)*time.Minute))
+					evs[j] = download(t, acct, video, defaultFormats[(c+i+j)%3].Name, day.Add(time.Duration(i+j)*time.Minute))
 				}
 				res, err := e.store.Append(context.Background(), "account-"+acct.String(), eventstore.Any, evs...)
 				if err != nil {
