@@ -14,7 +14,7 @@ import (
 // owner's device that logged in before; a device token stops working after
 // five failures through it and after a password reset.
 func TestKnownDeviceIsNotKeptOut(t *testing.T) {
-	e := newAccounts(t)
+	e := newAccountsOnPostgres(t)
 	ctx := context.Background()
 	const addr = "keeper@example.com"
 	const pw = "Guarded-Pass-42!"
@@ -56,7 +56,7 @@ func TestKnownDeviceIsNotKeptOut(t *testing.T) {
 // TestResetForgetsKnownDevices: after a password reset, the devices known
 // before are delayed like any other.
 func TestResetForgetsKnownDevices(t *testing.T) {
-	e := newAccounts(t)
+	e := newAccountsOnPostgres(t)
 	ctx := context.Background()
 	const addr = "resetdevice@example.com"
 	const pw = "Before-Reset-42!"

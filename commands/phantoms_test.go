@@ -106,7 +106,7 @@ func wrongCode(code string) string {
 // the same messages and delays, so no answer tells whether an account
 // exists.
 func TestUnknownAddressesAnswerLikeAccounts(t *testing.T) {
-	e := newAccounts(t)
+	e := newAccountsOnPostgres(t)
 	ctx := context.Background()
 	const pw = "Correct-Horse-42!"
 	unverifiedCode := e.register(t, "unverified@example.com", pw)
@@ -202,7 +202,7 @@ func TestMixedAttemptsAnswerAlike(t *testing.T) {
 		"verify and reset tries share the hourly limit": append(append(repeat(5, step{do: "verify"}), step{do: "reset"}),
 			repeat(7, step{do: "confirm"})...),
 	}
-	e := newAccounts(t)
+	e := newAccountsOnPostgres(t)
 	ctx := context.Background()
 	const pw = "Scenario-Pass-42!"
 	n := 0
@@ -271,7 +271,7 @@ func status(err error) string {
 // expired long ago turns 400 into 429 at the same try as an unknown
 // address and a verified account.
 func TestAnOldUnverifiedAccountAnswersLikeTheRest(t *testing.T) {
-	e := newAccounts(t)
+	e := newAccountsOnPostgres(t)
 	ctx := context.Background()
 	const pw = "Scenario-Pass-42!"
 	e.register(t, "stale@example.com", pw)
@@ -304,7 +304,7 @@ func TestAnOldUnverifiedAccountAnswersLikeTheRest(t *testing.T) {
 // two instances (and a restart, which a new instance is) answer as a real
 // account's tries do on one.
 func TestPhantomsAreSharedByInstances(t *testing.T) {
-	e := newAccounts(t)
+	e := newAccountsOnPostgres(t)
 	ctx := context.Background()
 	e.register(t, "single@example.com", "Scenario-Pass-42!")
 	run := func(addr string, instances ...*commands.Accounts) []string {

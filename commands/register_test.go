@@ -17,6 +17,7 @@ import (
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/eventstore/memory"
 	"github.com/multimedia-portal/multimedia/eventstore/postgres"
 	"github.com/multimedia-portal/multimedia/mail"
 	"github.com/multimedia-portal/multimedia/platform/pgtest"
@@ -97,21 +98,37 @@ func (c *clock) advance(d time.Duration) {
 
 type accountsEnv struct {
 	accounts *commands.Accounts
-	store    *postgres.Store
+	store    eventstore.Store
 	mailer   *recordingMailer
 	clock    *clock
-	// instance makes another Accounts on the same database and clock, as
-	// a second `serve` process would be.
+	// instance makes another Accounts on the same stores and clock, as a
+	// second `serve` process would be.
 	instance func() *commands.Accounts
 }
 
+// newAccounts is the account commands on the in-memory event store, with
+// sessions and phantoms in memory too: for tests of what the commands
+// decide, which need no database.
 func newAccounts(t *testing.T) *accountsEnv {
+	t.Helper()
+	return newAccountsOn(t, memory.New(memory.Options{}), newMemSessions(), newMemPhantoms())
+}
+
+// newAccountsOnPostgres is the account commands as `serve` wires them: the
+// event store, sessions and phantoms in a fresh Postgres database, for the
+// tests of known devices, revoked sessions and phantom rows.
+func newAccountsOnPostgres(t *testing.T) *accountsEnv {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	pool := pgtest.Connect(t, pgtest.NewDatabase(t), true)
 	store := postgres.New(ctx, pool, postgres.Options{})
 	t.Cleanup(store.Close)
+	return newAccountsOn(t, store, sessions.New(pool), phantoms.New(pool))
+}
+
+func newAccountsOn(t *testing.T, store eventstore.Store, ss commands.SessionStore, ps commands.PhantomStore) *accountsEnv {
+	t.Helper()
 	hasher, err := password.New(password.DefaultParams)
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +140,7 @@ func newAccounts(t *testing.T) *accountsEnv {
 	env := &accountsEnv{store: store, mailer: &recordingMailer{}, clock: &clock{now: t0}}
 	env.instance = func() *commands.Accounts {
 		a, err := commands.NewAccounts(commands.AccountsConfig{Store: store, Passwords: hasher, Codes: codes,
-			Outbox: env.mailer, Sessions: sessions.New(pool), Phantoms: phantoms.New(pool), Now: env.clock.Now})
+			Outbox: env.mailer, Sessions: ss, Phantoms: ps, Now: env.clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
