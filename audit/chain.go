@@ -307,21 +307,12 @@ func (c *chainedStore) tail(ctx context.Context, stream string, expected eventst
 	found := newBatchMatch(batch)
 	const page = 500
 	var last *eventstore.RecordedEvent
-	for {
-		events, err := c.inner.ReadStream(ctx, stream, from, page)
+	for e, err := range eventstore.StreamEvents(ctx, c.inner, stream, from, page) {
 		if err != nil {
 			return 0, "", nil, err
 		}
-		for i := range events {
-			found.see(&events[i])
-		}
-		if len(events) > 0 {
-			last = &events[len(events)-1]
-			from = last.Version + 1
-		}
-		if len(events) < page {
-			break
-		}
+		found.see(&e)
+		last = &e
 	}
 	if last == nil {
 		if from > 0 { // the cache said the stream had events; it is gone (a test reset): start over
