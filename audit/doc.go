@@ -13,6 +13,7 @@
 // chain still verifies after a move.
 //
 // This package may import the standard library, github.com/google/uuid, the
-// event store port (eventstore) and the account domain (domain/account); it
-// never imports adapters or HTTP.
+// event store port (eventstore), the account domain (domain/account) and
+// apperr (its errors are *apperr.Error values); it never imports adapters
+// or HTTP.
 package audit

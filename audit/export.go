@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/multimedia-portal/multimedia/apperr"
 	"github.com/multimedia-portal/multimedia/eventstore"
 )
 
@@ -76,11 +77,11 @@ func Export(ctx context.Context, store eventstore.Store, from eventstore.Positio
 }
 
 // ErrNotEmpty: Import refuses a store that already holds events.
-var ErrNotEmpty = errors.New("audit: the target event store is not empty")
+var ErrNotEmpty = apperr.New(apperr.Conflict, "audit: the target event store is not empty")
 
 // ErrBadImport: the input is not a well-formed, intact export; the error
 // names the line. Nothing was written.
-var ErrBadImport = errors.New("audit: bad import")
+var ErrBadImport = apperr.New(apperr.InvalidArgument, "audit: bad import")
 
 // ImportOptions tunes Import. The zero value is valid.
 type ImportOptions struct {

@@ -9,16 +9,18 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/multimedia-portal/multimedia/apperr"
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/eventstore"
 )
 
-// Errors of the audit queries; callers branch with errors.Is.
+// Errors of the audit queries, each an *apperr.Error; callers branch with
+// errors.Is.
 var (
 	// ErrNotFound: no account with that id or e-mail address has events.
-	ErrNotFound = errors.New("audit: no such account")
+	ErrNotFound = apperr.New(apperr.AccountNotFound, "audit: no such account")
 	// ErrInvalidArgument: a malformed id, address, limit or instant.
-	ErrInvalidArgument = errors.New("audit: invalid argument")
+	ErrInvalidArgument = apperr.New(apperr.InvalidArgument, "audit: invalid argument")
 )
 
 // MaxPageSize is the largest History page.
@@ -29,8 +31,8 @@ const MaxPageSize = 1000
 // models would hide.
 //
 // Its methods fail with ErrInvalidArgument, ErrNotFound, or the store's
-// error wrapped with %w: when the store cannot be reached that matches
-// eventstore.ErrUnavailable (the HTTP API answers 503, not 500).
+// error wrapped with %w, which apperr.From gives its code (a store that
+// cannot be reached is Unavailable: 503, not 500).
 type Service struct {
 	store eventstore.Store
 }

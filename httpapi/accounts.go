@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/multimedia-portal/multimedia/apperr"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/projections"
@@ -34,13 +35,13 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(req.Password) > account.MaxPasswordBytes {
-		s.writeError(w, r, badRequest("password_too_long", "field \"password\" is over 1024 bytes", map[string]any{"field": "password"}))
+		s.writeError(w, r, badRequest(apperr.PasswordTooLong, "field \"password\" is over 1024 bytes", map[string]any{"field": "password"}))
 		return
 	}
 	_, err := s.cfg.Accounts.Register(r.Context(), commands.Register{
 		Email: req.Email, Password: req.Password, Newsletter: req.Newsletter, Meta: requestMeta(r)})
 	if err != nil {
-		s.writeError(w, r, fieldError(err, "email"))
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, registerAccepted)
@@ -69,7 +70,7 @@ func (s *Server) requestCode(w http.ResponseWriter, r *http.Request,
 	}
 	outcome, _, err := run(r.Context(), commands.RequestVerificationCode{Email: req.Email, Meta: requestMeta(r)})
 	if err != nil {
-		s.writeError(w, r, fieldError(err, "email"))
+		s.writeError(w, r, err)
 		return
 	}
 	s.log.DebugContext(r.Context(), "code request", "outcome", string(outcome))
@@ -93,13 +94,13 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(req.Password) > account.MaxPasswordBytes {
-		s.writeError(w, r, badRequest("password_too_long", "field \"password\" is over 1024 bytes", map[string]any{"field": "password"}))
+		s.writeError(w, r, badRequest(apperr.PasswordTooLong, "field \"password\" is over 1024 bytes", map[string]any{"field": "password"}))
 		return
 	}
 	res, err := s.cfg.Accounts.VerifyEmail(r.Context(), commands.VerifyEmail{Email: req.Email, Code: req.Code,
 		Password: req.Password, Meta: requestMeta(r)})
 	if err != nil {
-		s.writeError(w, r, codeError(err))
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "verified", "account_id": res.AccountID, "position": s.tokens.Seal(res.Position)})
@@ -125,7 +126,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	res, err := s.cfg.Accounts.Login(r.Context(), commands.Login{Email: req.Email, Password: req.Password,
 		DeviceToken: req.DeviceToken, Meta: requestMeta(r)})
 	if err != nil {
-		s.writeError(w, r, loginError(err))
+		s.writeError(w, r, err)
 		return
 	}
 	reply := map[string]any{
@@ -150,7 +151,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, sess comma
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, sess commands.Session) {
 	if s.cfg.Profiles == nil {
-		s.writeError(w, r, &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "profiles are not served by this instance"})
+		s.writeError(w, r, &apperr.Error{Code: apperr.Unavailable, Message: "profiles are not served by this instance"})
 		return
 	}
 	if err := s.consistentWith(r, "accounts"); err != nil {
@@ -161,11 +162,6 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, sess commands.
 		s.awaitLogin(r.Context(), sess)
 	}
 	p, err := s.cfg.Profiles.Profile(r.Context(), sess.AccountID)
-	if errors.Is(err, commands.ErrNotFound) {
-		s.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found",
-			Message: "the profile is not built yet; retry, or pass consistent_with=<position of your last write>"})
-		return
-	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -204,53 +200,17 @@ func (s *Server) handleResetConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(req.NewPassword) > account.MaxPasswordBytes {
-		s.writeError(w, r, badRequest("password_too_long", "field \"new_password\" is over 1024 bytes", map[string]any{"field": "new_password"}))
+		s.writeError(w, r, badRequest(apperr.PasswordTooLong, "field \"new_password\" is over 1024 bytes", map[string]any{"field": "new_password"}))
 		return
 	}
 	res, err := s.cfg.Accounts.ConfirmPasswordReset(r.Context(), commands.ConfirmPasswordReset{
 		Email: req.Email, Code: req.Code, NewPassword: req.NewPassword, Meta: requestMeta(r)})
 	if err != nil {
-		var pe *account.PasswordPolicyError
-		if errors.As(err, &pe) {
-			e := s.mapError(err)
-			e.Details["field"] = "new_password"
-			s.writeError(w, r, e)
-			return
-		}
-		s.writeError(w, r, codeError(err))
+		// The password rule's refusal names this request's field.
+		s.writeError(w, r, apperr.WithDetail(err, "field", "new_password"))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "password_updated", "position": s.tokens.Seal(res.Position)})
-}
-
-// codeError gives every refused code the same message, whatever the reason
-// (wrong, expired, none, unknown address), apart from the 429 of too many
-// tries.
-func codeError(err error) error {
-	if errors.Is(err, account.ErrInvalidCode) {
-		return badRequest("invalid_code", "the code is wrong or has expired; check it or ask for a new one", map[string]any{"field": "code"})
-	}
-	if errors.Is(err, account.ErrTooManyAttempts) {
-		// Retry-After is the real wait: until enough of the hour's tries
-		// leave the window, or, for a voided code, the resend interval.
-		var ae *account.AttemptsError
-		var wait time.Duration
-		if errors.As(err, &ae) {
-			wait = ae.Wait
-		}
-		return &Error{Status: http.StatusTooManyRequests, Code: "too_many_attempts",
-			Message: "too many wrong codes; ask for a new code and try again later", RetryAfter: wait}
-	}
-	return err
-}
-
-// fieldError names the request field behind a domain validation error.
-func fieldError(err error, field string) error {
-	var ee *account.EmailError
-	if errors.As(err, &ee) {
-		return badRequest("invalid_email", "field \""+field+"\": "+ee.Message, map[string]any{"field": field, "reason": string(ee.Reason)})
-	}
-	return err
 }
 
 // sessionHandler is a handler that needs a logged-in account.
@@ -277,7 +237,7 @@ func (s *Server) requireSession(next sessionHandler) http.Handler {
 		sess, err := s.cfg.Accounts.Authenticate(r.Context(), token)
 		if errors.Is(err, commands.ErrUnauthenticated) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="multimedia"`)
-			s.writeError(w, r, &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "log in first: send Authorization: Bearer <token>"})
+			s.writeError(w, r, &apperr.Error{Code: apperr.Unauthenticated, Message: "log in first: send Authorization: Bearer <token>"})
 			return
 		}
 		if err != nil {
@@ -322,10 +282,10 @@ func (s *Server) consistentWith(r *http.Request, readModels ...string) error {
 	}
 	pos, err := s.tokens.Open(raw)
 	if err != nil {
-		return badRequest("invalid_position", "parameter \"consistent_with\": "+err.Error(), map[string]any{"parameter": "consistent_with"})
+		return badRequest(apperr.InvalidPosition, "parameter \"consistent_with\": "+err.Error(), map[string]any{"parameter": "consistent_with"})
 	}
 	if s.cfg.Consistency == nil {
-		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "read models are not available on this instance"}
+		return &apperr.Error{Code: apperr.Unavailable, Message: "read models are not available on this instance"}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ConsistencyTimeout)
 	defer cancel()
@@ -334,12 +294,12 @@ func (s *Server) consistentWith(r *http.Request, readModels ...string) error {
 		// Waiting longer will not help: an operator has to act. The log
 		// names the stopped projection and where it is.
 		s.log.WarnContext(r.Context(), "consistent_with on a stopped read model", "position", pos.String(), "read_models", readModels, "error", err)
-		return &Error{Status: http.StatusServiceUnavailable, Code: "projection_stopped",
+		return &apperr.Error{Code: apperr.ProjectionStopped,
 			Message: "the read model (" + strings.Join(readModels, ", ") + ") is stopped at an event it cannot apply and will not reach this write until an operator runs `multimedia projections skip` or `retry` on it",
 			Details: map[string]any{"read_models": readModels}}
 	}
 	if err != nil {
-		return &Error{Status: http.StatusServiceUnavailable, Code: "not_consistent_yet",
+		return &apperr.Error{Code: apperr.NotConsistentYet,
 			Message:    "the read model (" + strings.Join(readModels, ", ") + ") has not reached this write in time; retry shortly",
 			Details:    map[string]any{"read_models": readModels},
 			RetryAfter: time.Second}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/multimedia-portal/multimedia/apperr"
 	"github.com/multimedia-portal/multimedia/audit"
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/eventstore"
@@ -42,7 +43,7 @@ func (s *Server) auditRoutes(api *mux.Router) {
 func (s *Server) requireAuditor(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.AuditorToken == "" {
-			s.writeError(w, r, &Error{Status: http.StatusForbidden, Code: "audit_disabled",
+			s.writeError(w, r, &apperr.Error{Code: apperr.AuditDisabled,
 				Message: "auditing is disabled: the server has no AUDITOR_TOKEN"})
 			return
 		}
@@ -50,12 +51,12 @@ func (s *Server) requireAuditor(next http.HandlerFunc) http.Handler {
 		want := sha256.Sum256([]byte(s.cfg.AuditorToken))
 		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="multimedia-audit"`)
-			s.writeError(w, r, &Error{Status: http.StatusUnauthorized, Code: "unauthenticated",
+			s.writeError(w, r, &apperr.Error{Code: apperr.Unauthenticated,
 				Message: "send the auditor token: Authorization: Bearer <AUDITOR_TOKEN>"})
 			return
 		}
 		if s.cfg.Audit == nil {
-			s.writeError(w, r, &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the audit service is not configured"})
+			s.writeError(w, r, &apperr.Error{Code: apperr.Unavailable, Message: "the audit service is not configured"})
 			return
 		}
 		next(w, r)
@@ -69,19 +70,19 @@ func (s *Server) auditAccountID(r *http.Request) (string, error) {
 	if id == ByEmail {
 		email := q.Get("email")
 		if email == "" {
-			return "", badRequest("invalid_parameter", `parameter "email" is required with /accounts/by-email/`, map[string]any{"parameter": "email"})
+			return "", badRequest(apperr.InvalidParameter, `parameter "email" is required with /accounts/by-email/`, map[string]any{"parameter": "email"})
 		}
 		found, err := s.cfg.Audit.AccountIDByEmail(r.Context(), email)
 		if errors.Is(err, audit.ErrInvalidArgument) {
-			return "", badRequest("invalid_parameter", `parameter "email": `+strings.TrimPrefix(err.Error(), audit.ErrInvalidArgument.Error()+": "), map[string]any{"parameter": "email"})
+			return "", badRequest(apperr.InvalidParameter, `parameter "email": `+strings.TrimPrefix(err.Error(), audit.ErrInvalidArgument.Error()+": "), map[string]any{"parameter": "email"})
 		}
 		return found, err
 	}
 	if q.Has("email") {
-		return "", badRequest("invalid_parameter", `parameter "email" goes with /accounts/by-email/, not with an account id`, map[string]any{"parameter": "email"})
+		return "", badRequest(apperr.InvalidParameter, `parameter "email" goes with /accounts/by-email/, not with an account id`, map[string]any{"parameter": "email"})
 	}
 	if !isUUID(id) {
-		return "", badRequest("invalid_parameter", fmt.Sprintf("path parameter \"id\": %q is neither an account UUID nor %q", truncateParam(id), ByEmail), map[string]any{"parameter": "id"})
+		return "", badRequest(apperr.InvalidParameter, fmt.Sprintf("path parameter \"id\": %q is neither an account UUID nor %q", truncateParam(id), ByEmail), map[string]any{"parameter": "id"})
 	}
 	return strings.ToLower(id), nil
 }
@@ -115,7 +116,7 @@ func (s *Server) handleAuditEvents(w http.ResponseWriter, r *http.Request) {
 	if raw := q.Get("limit"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		if err != nil || n < 1 || n > audit.MaxPageSize {
-			s.writeError(w, r, badRequest("invalid_parameter", fmt.Sprintf("parameter \"limit\": %q is not a whole number in 1..%d", truncateParam(raw), audit.MaxPageSize), map[string]any{"parameter": "limit"}))
+			s.writeError(w, r, badRequest(apperr.InvalidParameter, fmt.Sprintf("parameter \"limit\": %q is not a whole number in 1..%d", truncateParam(raw), audit.MaxPageSize), map[string]any{"parameter": "limit"}))
 			return
 		}
 		limit = n
@@ -124,7 +125,7 @@ func (s *Server) handleAuditEvents(w http.ResponseWriter, r *http.Request) {
 	if raw := q.Get("after_version"); raw != "" {
 		n, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil || n < 0 || n > 1<<53 {
-			s.writeError(w, r, badRequest("invalid_parameter", fmt.Sprintf("parameter \"after_version\": %q is not a version (a whole number ≥ 0)", truncateParam(raw)), map[string]any{"parameter": "after_version"}))
+			s.writeError(w, r, badRequest(apperr.InvalidParameter, fmt.Sprintf("parameter \"after_version\": %q is not a version (a whole number ≥ 0)", truncateParam(raw)), map[string]any{"parameter": "after_version"}))
 			return
 		}
 		after = n
@@ -147,7 +148,7 @@ func (s *Server) handleAuditState(w http.ResponseWriter, r *http.Request) {
 	if raw := r.URL.Query().Get("as_of"); raw != "" {
 		t, err := time.Parse(time.RFC3339Nano, raw)
 		if err != nil {
-			s.writeError(w, r, badRequest("invalid_parameter", fmt.Sprintf("parameter \"as_of\": %q is not an RFC 3339 time like 2026-01-31T12:00:00Z", truncateParam(raw)), map[string]any{"parameter": "as_of"}))
+			s.writeError(w, r, badRequest(apperr.InvalidParameter, fmt.Sprintf("parameter \"as_of\": %q is not an RFC 3339 time like 2026-01-31T12:00:00Z", truncateParam(raw)), map[string]any{"parameter": "as_of"}))
 			return
 		}
 		asOf = t

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/multimedia-portal/multimedia/apperr"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/article"
 	"github.com/multimedia-portal/multimedia/domain/video"
@@ -41,19 +41,19 @@ func (s *Server) requireEditor(next http.HandlerFunc) http.Handler {
 	want := sha256.Sum256([]byte(s.cfg.AdminToken))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.AdminToken == "" {
-			s.writeError(w, r, &Error{Status: http.StatusForbidden, Code: "editing_disabled",
+			s.writeError(w, r, &apperr.Error{Code: apperr.EditingDisabled,
 				Message: "publishing is switched off on this server: ADMIN_TOKEN is not set"})
 			return
 		}
 		got := sha256.Sum256([]byte(bearer(r)))
 		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="multimedia-admin"`)
-			s.writeError(w, r, &Error{Status: http.StatusUnauthorized, Code: "unauthenticated",
+			s.writeError(w, r, &apperr.Error{Code: apperr.Unauthenticated,
 				Message: "send the editor token: Authorization: Bearer <ADMIN_TOKEN>"})
 			return
 		}
 		if s.cfg.Content == nil {
-			s.writeError(w, r, &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "publishing is not served by this instance"})
+			s.writeError(w, r, &apperr.Error{Code: apperr.Unavailable, Message: "publishing is not served by this instance"})
 			return
 		}
 		meta := requestMeta(r)
@@ -80,14 +80,14 @@ func (f *formatsField) UnmarshalJSON(b []byte) error {
 func decodeFormats(b []byte) ([]video.Format, error) {
 	var items []json.RawMessage
 	if err := json.Unmarshal(b, &items); err != nil {
-		return nil, badRequest("wrong_type", `field "formats" must be an array of {"format", "size_bytes"} objects`, map[string]any{"field": "formats", "expected": "array"})
+		return nil, badRequest(apperr.WrongType, `field "formats" must be an array of {"format", "size_bytes"} objects`, map[string]any{"field": "formats", "expected": "array"})
 	}
 	out := make([]video.Format, 0, len(items))
 	for i, raw := range items {
 		field := fmt.Sprintf("formats[%d]", i)
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
-			return nil, badRequest("wrong_type", fmt.Sprintf("field %q must be an object with format and size_bytes", field), map[string]any{"field": field, "expected": "object"})
+			return nil, badRequest(apperr.WrongType, fmt.Sprintf("field %q must be an object with format and size_bytes", field), map[string]any{"field": field, "expected": "object"})
 		}
 		var unknown []string
 		for k := range obj {
@@ -97,7 +97,7 @@ func decodeFormats(b []byte) ([]video.Format, error) {
 		}
 		if len(unknown) > 0 {
 			sort.Strings(unknown)
-			return nil, badRequest("unknown_field", fmt.Sprintf("unknown field %q", field+"."+unknown[0]), map[string]any{"field": field + "." + unknown[0]})
+			return nil, badRequest(apperr.UnknownField, fmt.Sprintf("unknown field %q", field+"."+unknown[0]), map[string]any{"field": field + "." + unknown[0]})
 		}
 		var vf video.Format
 		for _, part := range []struct {
@@ -108,10 +108,10 @@ func decodeFormats(b []byte) ([]video.Format, error) {
 			v, ok := obj[part.name]
 			name := field + "." + part.name
 			if !ok || string(v) == "null" {
-				return nil, badRequest("missing_field", fmt.Sprintf("field %q is required", name), map[string]any{"field": name})
+				return nil, badRequest(apperr.MissingField, fmt.Sprintf("field %q is required", name), map[string]any{"field": name})
 			}
 			if err := json.Unmarshal(v, part.dst); err != nil {
-				return nil, badRequest("wrong_type", fmt.Sprintf("field %q must be a %s", name, part.kind), map[string]any{"field": name, "expected": part.kind})
+				return nil, badRequest(apperr.WrongType, fmt.Sprintf("field %q must be a %s", name, part.kind), map[string]any{"field": name, "expected": part.kind})
 			}
 		}
 		out = append(out, vf)
@@ -140,7 +140,7 @@ func (s *Server) handlePublishVideo(w http.ResponseWriter, r *http.Request) {
 		Title: req.Title, Description: req.Description, DurationSeconds: req.DurationSeconds,
 		Formats: req.Formats.list, Meta: requestMeta(r)})
 	if err != nil {
-		s.writeError(w, r, contentError(err))
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"video_id": res.VideoID, "position": s.tokens.Seal(res.Position)})
@@ -170,7 +170,7 @@ func (s *Server) handleUpdateVideo(w http.ResponseWriter, r *http.Request) {
 	id := strings.ToLower(mux.Vars(r)["id"])
 	res, err := s.cfg.Content.UpdateVideo(r.Context(), commands.UpdateVideo{VideoID: id, Changes: ch, Meta: requestMeta(r)})
 	if err != nil {
-		s.writeError(w, r, contentError(err))
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"video_id": res.VideoID, "changed": !res.Position.IsZero(), "position": s.tokens.Seal(res.Position)})
@@ -180,7 +180,7 @@ func (s *Server) handleWithdrawVideo(w http.ResponseWriter, r *http.Request) {
 	id := strings.ToLower(mux.Vars(r)["id"])
 	res, err := s.cfg.Content.WithdrawVideo(r.Context(), commands.WithdrawVideo{VideoID: id, Meta: requestMeta(r)})
 	if err != nil {
-		s.writeError(w, r, contentError(err))
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"video_id": res.VideoID, "status": "withdrawn", "position": s.tokens.Seal(res.Position)})
@@ -202,7 +202,7 @@ func (s *Server) handlePublishArticle(w http.ResponseWriter, r *http.Request) {
 	res, err := s.cfg.Content.PublishArticle(r.Context(), commands.PublishArticle{
 		Title: req.Title, Summary: req.Summary, Body: req.Body, Tags: req.Tags, Meta: requestMeta(r)})
 	if err != nil {
-		s.writeError(w, r, contentError(err))
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"article_id": res.ArticleID, "slug": res.Slug, "position": s.tokens.Seal(res.Position)})
@@ -225,7 +225,7 @@ func (s *Server) handleUpdateArticle(w http.ResponseWriter, r *http.Request) {
 	res, err := s.cfg.Content.UpdateArticle(r.Context(), commands.UpdateArticle{ArticleID: id,
 		Changes: article.Changes{Title: req.Title, Summary: req.Summary, Body: req.Body, Tags: req.Tags}, Meta: requestMeta(r)})
 	if err != nil {
-		s.writeError(w, r, contentError(err))
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"article_id": res.ArticleID, "slug": res.Slug, "changed": !res.Position.IsZero(), "position": s.tokens.Seal(res.Position)})
@@ -235,22 +235,8 @@ func (s *Server) handleWithdrawArticle(w http.ResponseWriter, r *http.Request) {
 	id := strings.ToLower(mux.Vars(r)["id"])
 	res, err := s.cfg.Content.WithdrawArticle(r.Context(), commands.WithdrawArticle{ArticleID: id, Meta: requestMeta(r)})
 	if err != nil {
-		s.writeError(w, r, contentError(err))
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"article_id": res.ArticleID, "slug": res.Slug, "status": "withdrawn", "position": s.tokens.Seal(res.Position)})
-}
-
-// contentError turns the content domain's validation errors into a 400
-// naming the field; the rest goes to errorTable.
-func contentError(err error) error {
-	var vf *video.FieldError
-	if errors.As(err, &vf) {
-		return badRequest("invalid_video", fmt.Sprintf("field %q: %s", vf.Field, vf.Message), map[string]any{"field": vf.Field, "reason": vf.Reason})
-	}
-	var af *article.FieldError
-	if errors.As(err, &af) {
-		return badRequest("invalid_article", fmt.Sprintf("field %q: %s", af.Field, af.Message), map[string]any{"field": af.Field, "reason": af.Reason})
-	}
-	return err
 }

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -10,13 +9,13 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/multimedia-portal/multimedia/projections"
+	"github.com/multimedia-portal/multimedia/apperr"
 	"github.com/multimedia-portal/multimedia/projections/content"
 )
 
 // ContentReader is the query side of articles, videos and download
-// statistics: *content.Reader on the read models. Not-found answers wrap
-// projections.ErrNotFound; bad cursors wrap content.ErrInvalidCursor.
+// statistics: *content.Reader on the read models. Its errors are
+// apperr errors (not found, invalid cursor) that writeError answers as they are.
 type ContentReader interface {
 	Articles(ctx context.Context, q content.ListQuery) (content.Page[content.Article], error)
 	Article(ctx context.Context, slug string) (content.Article, error)
@@ -53,7 +52,7 @@ func (s *Server) readRoutes(root, api *mux.Router) {
 func (s *Server) withReads(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.ContentReads == nil {
-			s.writeError(w, r, &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "content queries are not served by this instance"})
+			s.writeError(w, r, &apperr.Error{Code: apperr.Unavailable, Message: "content queries are not served by this instance"})
 			return
 		}
 		next(w, r)
@@ -64,29 +63,17 @@ func (s *Server) withReads(next http.HandlerFunc) http.HandlerFunc {
 func pageQuery(r *http.Request) (content.ListQuery, error) {
 	q := content.ListQuery{Cursor: r.URL.Query().Get("cursor"), Limit: defaultPageSize}
 	if len(q.Cursor) > 200 {
-		return q, badRequest("invalid_cursor", "parameter \"cursor\" is not a cursor this API returned", map[string]any{"parameter": "cursor"})
+		return q, badRequest(apperr.InvalidCursor, "parameter \"cursor\" is not a cursor this API returned", map[string]any{"parameter": "cursor"})
 	}
 	if raw := r.URL.Query().Get("limit"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		if err != nil || n < 1 || n > maxPageSize {
-			return q, badRequest("invalid_limit", "parameter \"limit\" must be a whole number from 1 to "+strconv.Itoa(maxPageSize)+", got "+strconv.Quote(raw),
+			return q, badRequest(apperr.InvalidLimit, "parameter \"limit\" must be a whole number from 1 to "+strconv.Itoa(maxPageSize)+", got "+strconv.Quote(raw),
 				map[string]any{"parameter": "limit", "min": 1, "max": maxPageSize})
 		}
 		q.Limit = n
 	}
 	return q, nil
-}
-
-// readError maps the reader's errors: a bad cursor is the client's, a
-// missing row a 404 naming what is missing.
-func readError(err error, what string) error {
-	switch {
-	case errors.Is(err, content.ErrInvalidCursor):
-		return badRequest("invalid_cursor", "parameter \"cursor\" is not a cursor this API returned; start again without it", map[string]any{"parameter": "cursor"})
-	case errors.Is(err, projections.ErrNotFound):
-		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: what + " does not exist or is withdrawn"}
-	}
-	return err
 }
 
 type articlesReply struct {
@@ -99,7 +86,7 @@ func (s *Server) handleArticles(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		q.Tag = r.URL.Query().Get("tag")
 		if utf8.RuneCountInString(q.Tag) > 64 {
-			err = badRequest("invalid_tag", "parameter \"tag\" is over 64 characters", map[string]any{"parameter": "tag"})
+			err = badRequest(apperr.InvalidTag, "parameter \"tag\" is over 64 characters", map[string]any{"parameter": "tag"})
 		}
 	}
 	if err == nil {
@@ -111,7 +98,7 @@ func (s *Server) handleArticles(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := s.cfg.ContentReads.Articles(r.Context(), q)
 	if err != nil {
-		s.writeError(w, r, readError(err, "the list"))
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, articlesReply{Articles: page.Items, Next: page.Next})
@@ -125,7 +112,7 @@ func (s *Server) handleArticle(w http.ResponseWriter, r *http.Request) {
 	}
 	a, err := s.cfg.ContentReads.Article(r.Context(), slug)
 	if err != nil {
-		s.writeError(w, r, readError(err, "article "+strconv.Quote(slug)))
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, a)
@@ -147,7 +134,7 @@ func (s *Server) handleVideos(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := s.cfg.ContentReads.Videos(r.Context(), q)
 	if err != nil {
-		s.writeError(w, r, readError(err, "the list"))
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, videosReply{Videos: page.Items, Next: page.Next})
@@ -165,7 +152,7 @@ func (s *Server) handleVideo(w http.ResponseWriter, r *http.Request) {
 	}
 	v, err := read(r.Context(), id)
 	if err != nil {
-		s.writeError(w, r, readError(err, "video "+strconv.Quote(id)))
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, v)

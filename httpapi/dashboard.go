@@ -6,6 +6,8 @@ import (
 	"path"
 
 	"github.com/gorilla/mux"
+
+	"github.com/multimedia-portal/multimedia/apperr"
 )
 
 // dashboardFS holds the analysts' dashboard: a static page whose script
@@ -37,7 +39,7 @@ func (s *Server) serveDashboardFile(name string) http.HandlerFunc {
 		body, err := dashboardFS.ReadFile("dashboard/" + path.Base(name))
 		ctype, known := dashboardTypes[path.Ext(name)]
 		if err != nil || !known {
-			s.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no dashboard asset " + name})
+			s.writeError(w, r, &apperr.Error{Code: apperr.NotFound, Message: "no dashboard asset " + name})
 			return
 		}
 		h := w.Header()

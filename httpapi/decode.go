@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/multimedia-portal/multimedia/apperr"
 )
 
 // MaxBodyBytes is the largest request body accepted; larger ones get 400
@@ -24,7 +26,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
+			return &apperr.Error{Code: apperr.UnsupportedMediaType,
 				Message: fmt.Sprintf("Content-Type %q: send application/json", ct)}
 		}
 	}
@@ -32,22 +34,22 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return badRequest("body_too_large", fmt.Sprintf("the request body is over %d bytes", MaxBodyBytes), map[string]any{"limit_bytes": MaxBodyBytes})
+			return badRequest(apperr.BodyTooLarge, fmt.Sprintf("the request body is over %d bytes", MaxBodyBytes), map[string]any{"limit_bytes": MaxBodyBytes})
 		}
-		return badRequest("unreadable_body", "the request body could not be read", nil)
+		return badRequest(apperr.UnreadableBody, "the request body could not be read", nil)
 	}
 	// encoding/json would replace invalid UTF-8, and escaped lone
 	// surrogates, with U+FFFD without a word: a different string from the
 	// one sent (an address or a password). Refuse instead.
 	if !utf8.Valid(body) {
-		return badRequest("invalid_utf8", "the request body is not valid UTF-8", nil)
+		return badRequest(apperr.InvalidUTF8, "the request body is not valid UTF-8", nil)
 	}
 	if loneSurrogate(body) {
-		return badRequest("invalid_utf8", "the request body has a \\u escape of half a UTF-16 surrogate pair", nil)
+		return badRequest(apperr.InvalidUTF8, "the request body has a \\u escape of half a UTF-16 surrogate pair", nil)
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
-		return badRequest("invalid_json", "the request body must be a JSON object", nil)
+		return badRequest(apperr.InvalidJSON, "the request body must be a JSON object", nil)
 	}
 	known, required := fieldsOf(dst)
 	var unknown []string
@@ -58,20 +60,20 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return badRequest("unknown_field", fmt.Sprintf("unknown field %q", unknown[0]), map[string]any{"field": unknown[0], "unknown_fields": unknown})
+		return badRequest(apperr.UnknownField, fmt.Sprintf("unknown field %q", unknown[0]), map[string]any{"field": unknown[0], "unknown_fields": unknown})
 	}
 	for _, name := range required {
 		if raw, ok := fields[name]; !ok || string(raw) == "null" {
-			return badRequest("missing_field", fmt.Sprintf("field %q is required", name), map[string]any{"field": name})
+			return badRequest(apperr.MissingField, fmt.Sprintf("field %q is required", name), map[string]any{"field": name})
 		}
 	}
 	if err := json.Unmarshal(body, dst); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
-			return badRequest("wrong_type", fmt.Sprintf("field %q must be a %s", typeErr.Field, jsonKind(typeErr.Type)),
+			return badRequest(apperr.WrongType, fmt.Sprintf("field %q must be a %s", typeErr.Field, jsonKind(typeErr.Type)),
 				map[string]any{"field": typeErr.Field, "expected": jsonKind(typeErr.Type)})
 		}
-		return badRequest("invalid_json", "the request body is not valid JSON", nil)
+		return badRequest(apperr.InvalidJSON, "the request body is not valid JSON", nil)
 	}
 	return nil
 }

@@ -3,7 +3,9 @@
 // limits, the one table that maps errors to HTTP statuses, health and
 // metrics endpoints, and the OpenAPI document served at /openapi.yaml.
 //
-// It may import commands (to run them), projections and
+// It may import apperr (every error it answers with is an *apperr.Error,
+// whose code picks the status in the one table of errors.go), commands (to
+// run them), projections and
 // projections/content (their query side), audit (the auditors' read side,
 // which reads the event store itself rather than a read model, because an
 // audit must not trust a derived copy), the domain packages

@@ -2,67 +2,83 @@ package httpapi
 
 import (
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 
-	"github.com/multimedia-portal/multimedia/audit"
-	"github.com/multimedia-portal/multimedia/commands"
-	"github.com/multimedia-portal/multimedia/domain/account"
-	"github.com/multimedia-portal/multimedia/domain/article"
-	"github.com/multimedia-portal/multimedia/domain/video"
-	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/apperr"
 )
 
-// Error is an HTTP-level failure with its status and stable code. Handlers
-// return it for request problems; domain and command errors are mapped by
-// errorTable instead.
-type Error struct {
-	Status  int
-	Code    string
-	Message string
-	Details map[string]any
-	// RetryAfter, when set, becomes the Retry-After header.
-	RetryAfter time.Duration
+// statusOf is the one table from an error code to its HTTP status. Every
+// error the API answers with is an apperr.Error (or becomes one through
+// apperr.From, which holds the one table of domain errors); its code picks
+// the row. A code without a row answers 500 and is logged.
+var statusOf = map[apperr.Code]int{
+	apperr.Internal:          http.StatusInternalServerError,
+	apperr.Unavailable:       http.StatusServiceUnavailable,
+	apperr.Busy:              http.StatusServiceUnavailable,
+	apperr.NotConsistentYet:  http.StatusServiceUnavailable,
+	apperr.ProjectionStopped: http.StatusServiceUnavailable,
+
+	apperr.InvalidArgument:      http.StatusBadRequest,
+	apperr.InvalidParameter:     http.StatusBadRequest,
+	apperr.InvalidPosition:      http.StatusBadRequest,
+	apperr.InvalidCursor:        http.StatusBadRequest,
+	apperr.InvalidLimit:         http.StatusBadRequest,
+	apperr.InvalidDate:          http.StatusBadRequest,
+	apperr.InvalidInterval:      http.StatusBadRequest,
+	apperr.InvertedRange:        http.StatusBadRequest,
+	apperr.RangeTooLong:         http.StatusBadRequest,
+	apperr.InvalidVideoID:       http.StatusBadRequest,
+	apperr.UnknownVideo:         http.StatusBadRequest,
+	apperr.UnexpectedParameter:  http.StatusBadRequest,
+	apperr.InvalidTag:           http.StatusBadRequest,
+	apperr.InvalidJSON:          http.StatusBadRequest,
+	apperr.InvalidUTF8:          http.StatusBadRequest,
+	apperr.UnreadableBody:       http.StatusBadRequest,
+	apperr.BodyTooLarge:         http.StatusBadRequest,
+	apperr.WrongType:            http.StatusBadRequest,
+	apperr.UnknownField:         http.StatusBadRequest,
+	apperr.MissingField:         http.StatusBadRequest,
+	apperr.PasswordTooLong:      http.StatusBadRequest,
+	apperr.UnsupportedMediaType: http.StatusUnsupportedMediaType,
+	apperr.MethodNotAllowed:     http.StatusMethodNotAllowed,
+
+	apperr.InvalidEmail:       http.StatusBadRequest,
+	apperr.WeakPassword:       http.StatusUnprocessableEntity,
+	apperr.InvalidCode:        http.StatusBadRequest,
+	apperr.TooManyAttempts:    http.StatusTooManyRequests,
+	apperr.InvalidCredentials: http.StatusUnauthorized,
+	apperr.LoginDelayed:       http.StatusTooManyRequests,
+	apperr.AccountNotVerified: http.StatusForbidden,
+
+	apperr.Unauthenticated: http.StatusUnauthorized,
+	apperr.CSRFFailed:      http.StatusForbidden,
+	apperr.EditingDisabled: http.StatusForbidden,
+	apperr.AuditDisabled:   http.StatusForbidden,
+	apperr.StatsDisabled:   http.StatusForbidden,
+	apperr.NotAnAnalyst:    http.StatusForbidden,
+	apperr.RateLimited:     http.StatusTooManyRequests,
+
+	apperr.NotFound:         http.StatusNotFound,
+	apperr.AccountNotFound:  http.StatusNotFound,
+	apperr.VideoNotFound:    http.StatusNotFound,
+	apperr.VideoWithdrawn:   http.StatusNotFound,
+	apperr.ArticleNotFound:  http.StatusNotFound,
+	apperr.ArticleWithdrawn: http.StatusNotFound,
+
+	apperr.InvalidVideo:     http.StatusBadRequest,
+	apperr.InvalidArticle:   http.StatusBadRequest,
+	apperr.UnknownFormat:    http.StatusBadRequest,
+	apperr.AlreadyPublished: http.StatusConflict,
+
+	apperr.Conflict: http.StatusConflict,
 }
 
-func (e *Error) Error() string { return e.Message }
-
-func badRequest(code, message string, details map[string]any) *Error {
-	return &Error{Status: http.StatusBadRequest, Code: code, Message: message, Details: details}
-}
-
-// errorTable maps the errors of the layers below to a status and a code, in
-// one place. The first entry that matches with errors.Is wins.
-var errorTable = []struct {
-	err    error
-	status int
-	code   string
-}{
-	{account.ErrWeakPassword, http.StatusUnprocessableEntity, "weak_password"},
-	{account.ErrInvalidEmail, http.StatusBadRequest, "invalid_email"},
-	{account.ErrTooManyAttempts, http.StatusTooManyRequests, "too_many_attempts"},
-	{account.ErrInvalidCode, http.StatusBadRequest, "invalid_code"},
-	{account.ErrInvalidCredentials, http.StatusUnauthorized, "invalid_credentials"},
-	{account.ErrLoginDelayed, http.StatusTooManyRequests, "login_delayed"},
-	{account.ErrNotVerified, http.StatusForbidden, "account_not_verified"},
-	{commands.ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated"},
-	{commands.ErrConflict, http.StatusConflict, "conflict"},
-	{commands.ErrNotFound, http.StatusNotFound, "not_found"},
-	{account.ErrInvalidArgument, http.StatusBadRequest, "invalid_argument"},
-	{audit.ErrNotFound, http.StatusNotFound, "account_not_found"},
-	{audit.ErrInvalidArgument, http.StatusBadRequest, "invalid_argument"},
-	{video.ErrNotFound, http.StatusNotFound, "video_not_found"},
-	{video.ErrWithdrawn, http.StatusNotFound, "video_withdrawn"},
-	{video.ErrUnknownFormat, http.StatusBadRequest, "unknown_format"},
-	{video.ErrInvalid, http.StatusBadRequest, "invalid_video"},
-	{video.ErrAlreadyPublished, http.StatusConflict, "already_published"},
-	{article.ErrNotFound, http.StatusNotFound, "article_not_found"},
-	{article.ErrWithdrawn, http.StatusNotFound, "article_withdrawn"},
-	{article.ErrInvalid, http.StatusBadRequest, "invalid_article"},
-	{article.ErrAlreadyPublished, http.StatusConflict, "already_published"},
+// badRequest is an error about the request itself (a field, a parameter).
+func badRequest(code apperr.Code, message string, details map[string]any) *apperr.Error {
+	return &apperr.Error{Code: code, Message: message, Details: details}
 }
 
 type errorBody struct {
@@ -75,62 +91,45 @@ type errorPayload struct {
 	Details map[string]any `json:"details,omitempty"`
 }
 
-// writeError answers with the API's error shape, {"error": {"code",
-// "message", "details"}}. An unavailable store
-// becomes 503 and unknown errors 500, both with a generic message; the real
-// error goes to the log only.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var he *Error
-	if !errors.As(err, &he) {
-		he = s.mapError(err)
+// reply is what a client is told about err: its status, code, message,
+// details and wait. A 5xx that was not built for the client (apperr.Public)
+// gets a generic message: a store's error names hosts, databases and
+// users, and a bug's is no business of the client's.
+func reply(err error) (int, apperr.Error) {
+	e := apperr.From(err)
+	status, ok := statusOf[e.Code]
+	if !ok {
+		status = http.StatusInternalServerError
 	}
-	if he.Status >= 500 {
-		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err)
-	}
-	if he.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((he.RetryAfter+time.Second-1)/time.Second)))
-	}
-	writeJSON(w, he.Status, errorBody{Error: errorPayload{Code: he.Code, Message: he.Message, Details: he.Details}})
-}
-
-func (s *Server) mapError(err error) *Error {
-	for _, row := range errorTable {
-		if errors.Is(err, row.err) {
-			e := &Error{Status: row.status, Code: row.code, Message: err.Error()}
-			var delayed *account.RetryAfterError
-			if errors.As(err, &delayed) {
-				e.RetryAfter = delayed.Wait
-			}
-			var pe *account.PasswordPolicyError
-			if errors.As(err, &pe) {
-				e.Message = "the password does not meet the password rule"
-				rules := make([]map[string]string, 0, len(pe.Violations))
-				for _, v := range pe.Violations {
-					rules = append(rules, map[string]string{"code": string(v.Code), "message": v.Message})
-				}
-				e.Details = map[string]any{"field": "password", "violations": rules}
-			}
-			return e
+	out := apperr.Error{Code: e.Code, Message: e.Message, Details: e.Details, RetryAfter: e.RetryAfter}
+	if status >= 500 && !apperr.Public(err) {
+		out.Message, out.Details = internalMessage, nil
+		if e.Code == apperr.Unavailable {
+			out.Message = unavailableMessage
 		}
 	}
-	if unavailable(err) {
-		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: unavailableMessage}
+	return status, out
+}
+
+// writeError answers with the API's error shape, {"error": {"code",
+// "message", "details"}}; a 5xx is logged with the whole error.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, e := reply(err)
+	if status >= 500 {
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "code", string(e.Code), "error", err)
 	}
-	return &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
+	writeJSON(w, status, errorBody{Error: errorPayload{Code: string(e.Code), Message: e.Message, Details: e.Details}})
 }
 
 // unavailableMessage is all a client learns when a store is down: the
 // driver's error names hosts, databases and users, so it goes to the log.
 const unavailableMessage = "the database or event store is temporarily unavailable; try again shortly"
 
-// unavailable reports a failure of a store rather than a bug: a command's
-// store (commands wrap the event store's and the session store's failures
-// in commands.ErrUnavailable), or a query's event store (audit) or
-// read-model database (projections/content), which carry the event store
-// port's unavailable code (eventstore.ErrUnavailable).
-func unavailable(err error) bool {
-	return errors.Is(err, commands.ErrUnavailable) || errors.Is(err, eventstore.ErrUnavailable)
-}
+// internalMessage is all a client learns of an unexpected failure.
+const internalMessage = "internal error"
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/mux"
 	"golang.org/x/time/rate"
 
+	"github.com/multimedia-portal/multimedia/apperr"
 	"github.com/multimedia-portal/multimedia/auth/password"
 	"github.com/multimedia-portal/multimedia/commands"
 )
@@ -135,7 +136,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			if p := recover(); p != nil {
 				s.log.ErrorContext(r.Context(), "panic in handler", "route", route, "panic", p)
 				if rec.status == 0 {
-					s.writeError(rec, r, &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"})
+					s.writeError(rec, r, &apperr.Error{Code: apperr.Internal, Message: "internal error"})
 				}
 			}
 			d := time.Since(start)
@@ -213,7 +214,7 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 		ip, err := netip.ParseAddr(requestMeta(r).ClientIP)
 		if err == nil {
 			if ok, wait := s.limiter.allow(limitKey(ip), s.now()); !ok {
-				s.writeError(w, r, &Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
+				s.writeError(w, r, &apperr.Error{Code: apperr.RateLimited,
 					Message: "too many requests from this address; slow down", RetryAfter: wait})
 				return
 			}
@@ -244,7 +245,7 @@ func (s *Server) hashing(next http.HandlerFunc) http.Handler {
 			if !errors.Is(err, password.ErrBusy) {
 				s.log.DebugContext(r.Context(), "gave up waiting for a hashing slot", "error", err)
 			}
-			s.writeError(w, r, &Error{Status: http.StatusServiceUnavailable, Code: "busy",
+			s.writeError(w, r, &apperr.Error{Code: apperr.Busy,
 				Message:    "the server is checking too many passwords at once; retry in a moment",
 				RetryAfter: time.Second})
 			return

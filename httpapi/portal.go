@@ -8,8 +8,8 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/multimedia-portal/multimedia/apperr"
 	"github.com/multimedia-portal/multimedia/commands"
-	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/portal"
 )
 
@@ -49,7 +49,7 @@ func requestToken(r *http.Request) (string, error) {
 	return portal.SessionToken(r)
 }
 
-var errCSRF = &Error{Status: http.StatusForbidden, Code: "csrf_failed",
+var errCSRF = &apperr.Error{Code: apperr.CSRFFailed,
 	Message: "this request carries the page's session cookie but not its CSRF token, or comes from another site; reload the page and try again"}
 
 // handlePortalLogin logs in like POST /api/sessions but answers with
@@ -71,7 +71,7 @@ func (s *Server) handlePortalLogin(w http.ResponseWriter, r *http.Request) {
 	res, err := s.cfg.Accounts.Login(r.Context(), commands.Login{Email: req.Email, Password: req.Password,
 		DeviceToken: device, Meta: requestMeta(r)})
 	if err != nil {
-		s.writeError(w, r, loginError(err))
+		s.writeError(w, r, err)
 		return
 	}
 	csrf := portal.SetSession(w, res.Token, res.ExpiresAt, res.DeviceToken, s.secureCookies(r))
@@ -103,12 +103,4 @@ func (s *Server) handlePortalLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	portal.ClearSession(w, s.secureCookies(r))
 	writeJSON(w, http.StatusOK, reply)
-}
-
-// loginError words a refused login.
-func loginError(err error) error {
-	if errors.Is(err, account.ErrInvalidCredentials) {
-		return &Error{Status: http.StatusUnauthorized, Code: "invalid_credentials", Message: "the email address or the password is wrong"}
-	}
-	return err
 }

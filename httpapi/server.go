@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/multimedia-portal/multimedia/apperr"
 	"github.com/multimedia-portal/multimedia/audit"
 	"github.com/multimedia-portal/multimedia/auth/password"
 	"github.com/multimedia-portal/multimedia/commands"
@@ -62,7 +63,8 @@ type AccountProfile struct {
 }
 
 // ProfileReader reads the accounts read model.
-// Errors: commands.ErrNotFound, or anything else for a failure.
+// Errors: one of code apperr.NotFound while the profile is not built yet,
+// or anything else for a failure.
 type ProfileReader interface {
 	Profile(ctx context.Context, accountID string) (AccountProfile, error)
 }
@@ -276,11 +278,11 @@ func (s *Server) handleUnrouted(w http.ResponseWriter, r *http.Request) {
 			portal.NotFound(w, r)
 			return
 		}
-		s.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such endpoint: " + r.URL.Path})
+		s.writeError(w, r, &apperr.Error{Code: apperr.NotFound, Message: "no such endpoint: " + r.URL.Path})
 		return
 	}
 	w.Header().Set("Allow", strings.Join(allow, ", "))
-	s.writeError(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+	s.writeError(w, r, &apperr.Error{Code: apperr.MethodNotAllowed,
 		Message: r.Method + " is not allowed on " + r.URL.Path + "; use " + strings.Join(allow, " or "),
 		Details: map[string]any{"allow": allow}})
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/multimedia-portal/multimedia/apperr"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/projections/content"
 )
@@ -53,7 +54,7 @@ func (s *Server) requireAnalyst(next http.HandlerFunc) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(tokens) == 0 {
-			s.writeError(w, r, &Error{Status: http.StatusForbidden, Code: "stats_disabled",
+			s.writeError(w, r, &apperr.Error{Code: apperr.StatsDisabled,
 				Message: "statistics are switched off on this server: neither AUDITOR_TOKEN nor ADMIN_TOKEN is set"})
 			return
 		}
@@ -69,7 +70,7 @@ func (s *Server) requireAnalyst(next http.HandlerFunc) http.Handler {
 		}
 		if token != "" && s.cfg.Accounts != nil {
 			if _, err := s.cfg.Accounts.Authenticate(r.Context(), token); err == nil {
-				s.writeError(w, r, &Error{Status: http.StatusForbidden, Code: "not_an_analyst",
+				s.writeError(w, r, &apperr.Error{Code: apperr.NotAnAnalyst,
 					Message: "statistics need the auditor or admin token, not a user's session"})
 				return
 			} else if !errors.Is(err, commands.ErrUnauthenticated) {
@@ -78,12 +79,12 @@ func (s *Server) requireAnalyst(next http.HandlerFunc) http.Handler {
 			}
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="multimedia-analyst"`)
-		s.writeError(w, r, &Error{Status: http.StatusUnauthorized, Code: "unauthenticated",
+		s.writeError(w, r, &apperr.Error{Code: apperr.Unauthenticated,
 			Message: "send the auditor or admin token: Authorization: Bearer <AUDITOR_TOKEN>"})
 	})
 }
 
-func paramError(param, code, message string) *Error {
+func paramError(param string, code apperr.Code, message string) *apperr.Error {
 	return badRequest(code, fmt.Sprintf("parameter %q: %s", param, message), map[string]any{"parameter": param})
 }
 
@@ -94,11 +95,11 @@ func parseDay(param, raw string) (time.Time, error) {
 		t, err = time.Parse(time.RFC3339, raw)
 	}
 	if err != nil {
-		return time.Time{}, paramError(param, "invalid_date", fmt.Sprintf("%q is not a date like 2026-03-01 or a time like 2026-03-01T12:00:00Z", raw))
+		return time.Time{}, paramError(param, apperr.InvalidDate, fmt.Sprintf("%q is not a date like 2026-03-01 or a time like 2026-03-01T12:00:00Z", raw))
 	}
 	t = t.UTC()
 	if t.Year() < 1970 || t.Year() > 9999 {
-		return time.Time{}, paramError(param, "invalid_date", fmt.Sprintf("%q is outside the years 1970 to 9999", raw))
+		return time.Time{}, paramError(param, apperr.InvalidDate, fmt.Sprintf("%q is outside the years 1970 to 9999", raw))
 	}
 	return content.Day.Floor(t), nil
 }
@@ -131,7 +132,7 @@ func (s *Server) dayRange(r *http.Request) (from, to time.Time, err error) {
 		}
 	}
 	if to.Before(from) {
-		err = badRequest("inverted_range", fmt.Sprintf("parameter \"from\" (%s) is after \"to\" (%s)",
+		err = badRequest(apperr.InvertedRange, fmt.Sprintf("parameter \"from\" (%s) is after \"to\" (%s)",
 			from.Format(time.DateOnly), to.Format(time.DateOnly)), map[string]any{"parameter": "from"})
 	}
 	return
@@ -145,7 +146,7 @@ func (s *Server) videoFilter(r *http.Request) (videoID, format string, err error
 	if videoID != "" {
 		id, perr := uuid.Parse(videoID)
 		if perr != nil {
-			return "", "", paramError("video_id", "invalid_video_id", fmt.Sprintf("%q is not a UUID", videoID))
+			return "", "", paramError("video_id", apperr.InvalidVideoID, fmt.Sprintf("%q is not a UUID", videoID))
 		}
 		videoID = id.String()
 		known, kerr := s.cfg.ContentReads.VideoKnown(r.Context(), videoID)
@@ -153,12 +154,12 @@ func (s *Server) videoFilter(r *http.Request) (videoID, format string, err error
 			return "", "", kerr
 		}
 		if !known {
-			return "", "", paramError("video_id", "unknown_video", "no video "+videoID+" was ever published")
+			return "", "", paramError("video_id", apperr.UnknownVideo, "no video "+videoID+" was ever published")
 		}
 	}
 	if format != "" {
 		if len(format) > maxFormatBytes {
-			return "", "", paramError("format", "unknown_format", "over 64 bytes")
+			return "", "", paramError("format", apperr.UnknownFormat, "over 64 bytes")
 		}
 		known, kerr := s.cfg.ContentReads.FormatKnown(r.Context(), format, videoID)
 		if kerr != nil {
@@ -169,7 +170,7 @@ func (s *Server) videoFilter(r *http.Request) (videoID, format string, err error
 			if videoID != "" {
 				where = "video " + videoID
 			}
-			return "", "", paramError("format", "unknown_format", fmt.Sprintf("%q is not a format of %s", format, where))
+			return "", "", paramError("format", apperr.UnknownFormat, fmt.Sprintf("%q is not a format of %s", format, where))
 		}
 	}
 	return videoID, format, nil
@@ -201,12 +202,12 @@ func (s *Server) handleDownloadStats(w http.ResponseWriter, r *http.Request) {
 	interval := content.Day
 	if raw := r.URL.Query().Get("interval"); raw != "" {
 		if interval, err = content.ParseInterval(raw); err != nil {
-			s.writeError(w, r, paramError("interval", "invalid_interval", fmt.Sprintf("%q is not one of day, week, month", raw)))
+			s.writeError(w, r, paramError("interval", apperr.InvalidInterval, fmt.Sprintf("%q is not one of day, week, month", raw)))
 			return
 		}
 	}
 	if span := maxSpan[interval]; to.After(from.AddDate(span.years, 0, 0)) {
-		s.writeError(w, r, badRequest("range_too_long", fmt.Sprintf("parameter \"interval\": interval=%s covers at most %d years, and %s to %s is longer; %s",
+		s.writeError(w, r, badRequest(apperr.RangeTooLong, fmt.Sprintf("parameter \"interval\": interval=%s covers at most %d years, and %s to %s is longer; %s",
 			interval, span.years, from.Format(time.DateOnly), to.Format(time.DateOnly), span.hint),
 			map[string]any{"parameter": "interval", "max_years": span.years}))
 		return
@@ -277,7 +278,7 @@ func (s *Server) handleTopVideos(w http.ResponseWriter, r *http.Request) {
 	if raw := r.URL.Query().Get("limit"); raw != "" {
 		n, perr := strconv.Atoi(raw)
 		if perr != nil || n < 1 || n > maxTopLimit {
-			s.writeError(w, r, badRequest("invalid_limit", fmt.Sprintf("parameter \"limit\" must be a whole number from 1 to %d, got %q", maxTopLimit, raw),
+			s.writeError(w, r, badRequest(apperr.InvalidLimit, fmt.Sprintf("parameter \"limit\" must be a whole number from 1 to %d, got %q", maxTopLimit, raw),
 				map[string]any{"parameter": "limit", "min": 1, "max": maxTopLimit}))
 			return
 		}
@@ -310,7 +311,7 @@ func (s *Server) handleFormatSplit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.URL.Query().Get("format") != "" {
-		s.writeError(w, r, paramError("format", "unexpected_parameter", "this endpoint splits by format; filter by video_id only"))
+		s.writeError(w, r, paramError("format", apperr.UnexpectedParameter, "this endpoint splits by format; filter by video_id only"))
 		return
 	}
 	// Wait first, for both read models: the filter is checked against videos.

@@ -11,7 +11,8 @@
 // and `project` run the same set.
 //
 // It may import the domain's event packages, the event store port
-// (eventstore, never an adapter), pgx, Watermill and the Prometheus client.
+// (eventstore, never an adapter), apperr (its errors are *apperr.Error
+// values), pgx, Watermill and the Prometheus client.
 //
 // # Delivery: batches as Watermill messages
 //

@@ -2,10 +2,10 @@ package projections
 
 import (
 	"context"
-	"errors"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/multimedia-portal/multimedia/apperr"
 	"github.com/multimedia-portal/multimedia/eventstore"
 )
 
@@ -29,22 +29,22 @@ type Projection interface {
 	Apply(ctx context.Context, tx pgx.Tx, events []eventstore.RecordedEvent) error
 }
 
-// Errors callers branch on with errors.Is.
+// Errors callers branch on with errors.Is; each is an *apperr.Error.
 var (
-	// ErrNotFound: a query found no row; GET /api/me maps it to 404.
-	ErrNotFound = errors.New("projections: not found")
+	// ErrNotFound: a query found no row (404).
+	ErrNotFound = apperr.New(apperr.NotFound, "projections: not found")
 	// ErrNotCaughtUp: WaitFor's context ended before the projections reached
-	// the position; HTTP maps it to 503.
-	ErrNotCaughtUp = errors.New("projections: not caught up")
+	// the position (503, try again).
+	ErrNotCaughtUp = apperr.New(apperr.NotConsistentYet, "projections: not caught up")
 	// ErrStopped: a projection is stopped at a dead-lettered event and will
 	// not move until an operator runs skip or retry.
-	ErrStopped = errors.New("projections: projection stopped at a dead-lettered event")
+	ErrStopped = apperr.New(apperr.ProjectionStopped, "projections: projection stopped at a dead-lettered event")
 	// ErrUnknownProjection: a name that no configured projection has.
-	ErrUnknownProjection = errors.New("projections: unknown projection")
+	ErrUnknownProjection = apperr.New(apperr.NotFound, "projections: unknown projection")
 	// ErrNotStopped: skip or retry on a projection that is not stopped.
-	ErrNotStopped = errors.New("projections: projection is not stopped")
+	ErrNotStopped = apperr.New(apperr.Conflict, "projections: projection is not stopped")
 	// ErrRebuildRunning: another process is rebuilding the same projection.
-	ErrRebuildRunning = errors.New("projections: a rebuild of this projection is already running")
+	ErrRebuildRunning = apperr.New(apperr.Conflict, "projections: a rebuild of this projection is already running")
 )
 
 // State is what a projection is doing, as shown by Statuses.

@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/httpapi"
 	"github.com/multimedia-portal/multimedia/projections"
@@ -21,9 +19,6 @@ func newProfiles(pool *pgxpool.Pool) profiles { return profiles{reader: accounts
 
 func (p profiles) Profile(ctx context.Context, accountID string) (httpapi.AccountProfile, error) {
 	a, err := p.reader.Get(ctx, accountID)
-	if errors.Is(err, projections.ErrNotFound) {
-		return httpapi.AccountProfile{}, fmt.Errorf("%w: %w", commands.ErrNotFound, err)
-	}
 	if err != nil {
 		return httpapi.AccountProfile{}, err
 	}

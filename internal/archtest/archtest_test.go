@@ -64,19 +64,20 @@ var rules = map[string]rule{
 	"eventstore/esdb/esdbtestdouble": {external: []string{esdbGo, grpc, uuid}, testSupport: true},
 	"eventstore/eventstoretest":      {internal: []string{"eventstore"}, external: []string{uuid}, testSupport: true},
 
-	"commands":                   {internal: []string{"domain/account", "domain/article", "domain/video", "eventstore", "mail"}, external: []string{uuid}},
+	"apperr":                     {internal: []string{"domain/account", "domain/article", "domain/video", "eventstore"}},
+	"commands":                   {internal: []string{"apperr", "domain/account", "domain/article", "domain/video", "eventstore", "mail"}, external: []string{uuid}},
 	"adapters/postgres/sessions": {internal: []string{"commands", "eventstore"}, external: []string{pgx}, onlyCmd: true},
 	"adapters/postgres/phantoms": {internal: []string{"commands"}, external: []string{pgx}, onlyCmd: true},
 	"auth/password":              {external: []string{"golang.org/x/crypto"}},
 
-	"projections":          {internal: []string{"eventstore"}, external: []string{watermill, uuid, pgx, prom}},
-	"projections/accounts": {internal: []string{"domain/account", "eventstore", "platform/pgerr", "projections"}, external: []string{uuid, pgx}},
-	"projections/content":  {internal: []string{"eventstore", "platform/pgerr", "projections"}, external: []string{uuid, pgx}},
+	"projections":          {internal: []string{"apperr", "eventstore"}, external: []string{watermill, uuid, pgx, prom}},
+	"projections/accounts": {internal: []string{"apperr", "domain/account", "eventstore", "platform/pgerr", "projections"}, external: []string{uuid, pgx}},
+	"projections/content":  {internal: []string{"apperr", "eventstore", "platform/pgerr", "projections"}, external: []string{uuid, pgx}},
 	"projections/catalog":  {internal: []string{"projections", "projections/accounts", "projections/content"}},
 
-	"audit": {internal: []string{"domain/account", "eventstore"}, external: []string{uuid}},
+	"audit": {internal: []string{"apperr", "domain/account", "eventstore"}, external: []string{uuid}},
 
-	"httpapi": {internal: []string{"commands", "projections", "projections/content", "audit", "domain/account", "domain/article",
+	"httpapi": {internal: []string{"apperr", "commands", "projections", "projections/content", "audit", "domain/account", "domain/article",
 		"domain/video", "eventstore", "portal", "auth/password"}, external: []string{uuid, mux, prom, "golang.org/x/time"}},
 	"httpapi/apiclient": {external: []string{"github.com/oapi-codegen/runtime", "go.yaml.in/yaml/v3"}},
 	"portal":            {external: []string{mux}},
@@ -87,7 +88,7 @@ var rules = map[string]rule{
 	"mail/mailpit": {testSupport: true},
 
 	"migrations":           {external: []string{pgx, "github.com/pressly/goose/v3"}},
-	"platform/pgerr":       {internal: []string{"eventstore"}, external: []string{pgx}},
+	"platform/pgerr":       {internal: []string{"apperr"}, external: []string{pgx}},
 	"platform/pgtest":      {internal: []string{"migrations"}, external: []string{pgx}, testSupport: true},
 	"platform/browsertest": {external: []string{"github.com/chromedp/chromedp"}, testSupport: true},
 

@@ -3,6 +3,6 @@
 // database rejects, so that read-model readers can answer 503 for the first
 // and keep 500 for the second.
 //
-// It may import pgx's pgconn, the eventstore port (for its unavailable
-// code) and the standard library.
+// It may import pgx's pgconn, apperr (for the unavailable code) and the
+// standard library.
 package pgerr

@@ -3,12 +3,13 @@ package pgerr
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/apperr"
 )
 
 // Unavailable reports errors that say the database cannot serve now, not
@@ -38,12 +39,15 @@ func Unavailable(err error) bool {
 }
 
 // Mark returns err unchanged unless Unavailable(err); then it wraps it in
-// the event store port's unavailable error, so that errors.Is(err,
-// eventstore.ErrUnavailable) holds and the HTTP layer answers 503, as it
-// does when the event store itself is down.
+// an application error of code apperr.Unavailable (matched by
+// errors.Is(err, ErrUnavailable)), so that the HTTP layer answers 503, as
+// it does when the event store is down.
 func Mark(err error) error {
 	if err == nil || !Unavailable(err) {
 		return err
 	}
-	return &eventstore.Error{Code: eventstore.ErrorCodeUnavailable, Message: "read-model database unavailable", Err: err}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
+
+// ErrUnavailable is the read-model database failing to serve.
+var ErrUnavailable = apperr.New(apperr.Unavailable, "read-model database unavailable")

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/multimedia-portal/multimedia/apperr"
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/platform/pgerr"
@@ -194,13 +195,13 @@ const columns = "id::text, email, status, newsletter, registered_at, verified_at
 func (r *Reader) Get(ctx context.Context, accountID string) (Account, error) {
 	id, err := uuid.Parse(accountID)
 	if err != nil {
-		return Account{}, fmt.Errorf("account %q: %w", accountID, projections.ErrNotFound)
+		return Account{}, errProfileNotBuilt
 	}
 	var a Account
 	err = r.db.QueryRow(ctx, "SELECT "+columns+" FROM "+Table+" WHERE id = $1", id).
 		Scan(&a.ID, &a.Email, &a.Status, &a.Newsletter, &a.RegisteredAt, &a.VerifiedAt, &a.LastLoginAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Account{}, fmt.Errorf("account %s: %w", accountID, projections.ErrNotFound)
+		return Account{}, errProfileNotBuilt
 	}
 	if err != nil {
 		return Account{}, fmt.Errorf("accounts: get %s: %w", accountID, pgerr.Mark(err))
@@ -225,3 +226,9 @@ func (r *Reader) All(ctx context.Context) ([]Account, error) {
 	}
 	return out, nil
 }
+
+// errProfileNotBuilt is Get's not found: the account's row is written by
+// the projection after the account's first events, so a reader that has
+// just registered may be ahead of it.
+var errProfileNotBuilt = apperr.Wrap(apperr.NotFound, projections.ErrNotFound,
+	"the profile is not built yet; retry, or pass consistent_with=<position of your last write>")

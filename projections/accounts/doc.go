@@ -2,7 +2,8 @@
 // row per account with its e-mail, status, newsletter choice and key times,
 // for GET /api/me. It never stores a password or code hash.
 //
-// It may import the account domain events (domain/account), the event
+// It may import apperr (the not-found error), the account domain events
+// (domain/account), the event
 // store port (eventstore), the projections runtime package (projections,
 // for Projection and its errors), platform/pgerr (a database that cannot
 // serve now) and pgx.

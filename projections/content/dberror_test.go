@@ -2,21 +2,20 @@ package content_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/apperr"
 	"github.com/multimedia-portal/multimedia/platform/pgtest"
 	"github.com/multimedia-portal/multimedia/projections/content"
 )
 
 // TestQueryErrorsTellUnavailabilityFromBugs: a database that is gone makes
-// every query fail with an error matching eventstore.ErrUnavailable (503
-// over HTTP); a query the database rejects (here: no tables, migrations not
-// run) does not (500).
+// every query fail with an error of code apperr.Unavailable (503 over
+// HTTP); a query the database rejects (here: no tables, migrations not run)
+// does not (500).
 func TestQueryErrorsTellUnavailabilityFromBugs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -44,8 +43,8 @@ func TestQueryErrorsTellUnavailabilityFromBugs(t *testing.T) {
 
 	unmigrated := content.NewReader(pgtest.Connect(t, pgtest.NewDatabase(t), false))
 	for name, q := range queries {
-		if err := q(unmigrated); err == nil || errors.Is(err, eventstore.ErrUnavailable) {
-			t.Errorf("%s without tables: got %v, want an error that is not ErrUnavailable", name, err)
+		if err := q(unmigrated); err == nil || apperr.CodeOf(err) == apperr.Unavailable {
+			t.Errorf("%s without tables: got %v (code %s), want an error that is not unavailable", name, err, apperr.CodeOf(err))
 		}
 	}
 
@@ -64,8 +63,8 @@ func TestQueryErrorsTellUnavailabilityFromBugs(t *testing.T) {
 	}
 	gone := content.NewReader(pool)
 	for name, q := range queries {
-		if err := q(gone); !errors.Is(err, eventstore.ErrUnavailable) {
-			t.Errorf("%s on a dropped database: got %v, want ErrUnavailable", name, err)
+		if err := q(gone); apperr.CodeOf(err) != apperr.Unavailable {
+			t.Errorf("%s on a dropped database: got %v (code %s), want unavailable", name, err, apperr.CodeOf(err))
 		}
 	}
 }

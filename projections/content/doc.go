@@ -21,7 +21,8 @@
 // contract (VideoPublished.v1, ..., VideoDownloaded.v1), so this package
 // does not wait for the domain packages to change.
 //
-// It may import the event store port (eventstore), the projections runtime
+// It may import apperr (not found, invalid cursor), the event store port
+// (eventstore), the projections runtime
 // package (projections, for Projection and its errors), platform/pgerr (a
 // database that cannot serve now), uuid and pgx.
 package content

@@ -13,13 +13,15 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/multimedia-portal/multimedia/apperr"
 	"github.com/multimedia-portal/multimedia/projections"
 )
 
 // Errors callers branch on with errors.Is (besides projections.ErrNotFound).
 var (
 	// ErrInvalidCursor: a paging cursor that this package did not issue.
-	ErrInvalidCursor = errors.New("content: invalid cursor")
+	ErrInvalidCursor = apperr.New(apperr.InvalidCursor, `parameter "cursor" is not a cursor this API returned; start again without it`).
+		WithDetails(map[string]any{"parameter": "cursor"})
 )
 
 // Querier is what Reader reads through: a pool, a connection or a tx.
@@ -83,13 +85,13 @@ func encodeCursor(t time.Time, id string) string {
 func decodeCursor(c string) (time.Time, uuid.UUID, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return time.Time{}, uuid.Nil, fmt.Errorf("%w: not base64url", ErrInvalidCursor)
+		return time.Time{}, uuid.Nil, ErrInvalidCursor // not base64url
 	}
 	ts, idText, ok := strings.Cut(string(raw), ",")
 	micros, err1 := strconv.ParseInt(ts, 10, 64)
 	id, err2 := uuid.Parse(idText)
 	if !ok || err1 != nil || err2 != nil {
-		return time.Time{}, uuid.Nil, fmt.Errorf("%w: not a cursor of this list", ErrInvalidCursor)
+		return time.Time{}, uuid.Nil, ErrInvalidCursor // not a cursor of this list
 	}
 	return time.UnixMicro(micros).UTC(), id, nil
 }
@@ -142,7 +144,7 @@ func (r *Reader) Article(ctx context.Context, slug string) (Article, error) {
 WHERE slug = $1 AND withdrawn_at IS NULL`, slug).
 		Scan(&a.ArticleID, &a.Slug, &a.Title, &a.Summary, &a.Body, &a.Tags, &a.PublishedAt, &a.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Article{}, fmt.Errorf("article %q: %w", slug, projections.ErrNotFound)
+		return Article{}, apperr.Wrap(apperr.NotFound, projections.ErrNotFound, fmt.Sprintf("article %q does not exist or is withdrawn", slug))
 	}
 	if err != nil {
 		return Article{}, queryError(fmt.Sprintf("article %q", slug), err)
@@ -216,11 +218,11 @@ func (r *Reader) Video(ctx context.Context, videoID string) (Video, error) {
 func (r *Reader) VideoFresh(ctx context.Context, videoID string) (Video, error) {
 	id, err := uuid.Parse(videoID)
 	if err != nil {
-		return Video{}, fmt.Errorf("video %q: %w", videoID, projections.ErrNotFound)
+		return Video{}, apperr.Wrap(apperr.NotFound, projections.ErrNotFound, fmt.Sprintf("video %q does not exist or is withdrawn", videoID))
 	}
 	v, err := scanVideo(r.db.QueryRow(ctx, videoSelect+"WHERE v.id = $1 AND v.withdrawn_at IS NULL", id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Video{}, fmt.Errorf("video %s: %w", videoID, projections.ErrNotFound)
+		return Video{}, apperr.Wrap(apperr.NotFound, projections.ErrNotFound, fmt.Sprintf("video %q does not exist or is withdrawn", videoID))
 	}
 	if err != nil {
 		return Video{}, queryError(fmt.Sprintf("video %s", videoID), err)
