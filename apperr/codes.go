@@ -57,6 +57,11 @@ const (
 	InvalidCredentials Code = "invalid_credentials"
 	LoginDelayed       Code = "login_delayed"
 	AccountNotVerified Code = "account_not_verified"
+	// WrongPassword: a password that must confirm an action (erasing the
+	// account) is not the account's.
+	WrongPassword Code = "wrong_password"
+	// AccountErased: the account was erased; nothing can be done with it.
+	AccountErased Code = "account_erased"
 
 	// Who may ask.
 	Unauthenticated Code = "unauthenticated"
@@ -94,7 +99,7 @@ func Codes() []Code {
 		InvalidVideoID, UnknownVideo, UnexpectedParameter, InvalidTag,
 		InvalidJSON, InvalidUTF8, UnreadableBody, BodyTooLarge, WrongType, UnknownField, MissingField, PasswordTooLong,
 		UnsupportedMediaType, MethodNotAllowed,
-		InvalidEmail, WeakPassword, InvalidCode, TooManyAttempts, InvalidCredentials, LoginDelayed, AccountNotVerified,
+		InvalidEmail, WeakPassword, InvalidCode, TooManyAttempts, InvalidCredentials, LoginDelayed, AccountNotVerified, WrongPassword, AccountErased,
 		Unauthenticated, CSRFFailed, EditingDisabled, AuditDisabled, StatsDisabled, NotAnAnalyst, RateLimited,
 		NotFound, AccountNotFound, VideoNotFound, VideoWithdrawn, ArticleNotFound, ArticleWithdrawn,
 		InvalidVideo, InvalidArticle, UnknownFormat, AlreadyPublished,

@@ -52,6 +52,8 @@ var statusOf = map[apperr.Code]int{
 	apperr.InvalidCredentials: http.StatusUnauthorized,
 	apperr.LoginDelayed:       http.StatusTooManyRequests,
 	apperr.AccountNotVerified: http.StatusForbidden,
+	apperr.WrongPassword:      http.StatusForbidden,
+	apperr.AccountErased:      http.StatusUnauthorized,
 
 	apperr.Unauthenticated: http.StatusUnauthorized,
 	apperr.CSRFFailed:      http.StatusForbidden,

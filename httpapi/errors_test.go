@@ -29,6 +29,7 @@ func TestStatusOfEveryCode(t *testing.T) {
 
 		apperr.InvalidEmail: 400, apperr.WeakPassword: 422, apperr.InvalidCode: 400, apperr.TooManyAttempts: 429,
 		apperr.InvalidCredentials: 401, apperr.LoginDelayed: 429, apperr.AccountNotVerified: 403,
+		apperr.WrongPassword: 403, apperr.AccountErased: 401,
 
 		apperr.Unauthenticated: 401, apperr.CSRFFailed: 403, apperr.EditingDisabled: 403, apperr.AuditDisabled: 403,
 		apperr.StatsDisabled: 403, apperr.NotAnAnalyst: 403, apperr.RateLimited: 429,
