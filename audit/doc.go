@@ -13,7 +13,9 @@
 // chain still verifies after a move.
 //
 // This package may import the standard library, github.com/google/uuid, the
-// event store port (eventstore), the account domain (domain/account) and
-// apperr (its errors are *apperr.Error values); it never imports adapters
-// or HTTP.
+// event store port (eventstore), the account and download domains
+// (domain/account, domain/download: an account's history is its account
+// stream and its download streams, merged in global order, see
+// account_streams.go) and apperr (its errors are *apperr.Error values); it
+// never imports adapters or HTTP.
 package audit

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/multimedia-portal/multimedia/apperr"
 	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/domain/download"
 	"github.com/multimedia-portal/multimedia/eventstore"
 )
 
@@ -35,10 +37,24 @@ const MaxPageSize = 1000
 // cannot be reached is Unavailable: 503, not 500).
 type Service struct {
 	store eventstore.Store
+	now   func() time.Time
 }
 
+// Option tunes a Service.
+type Option func(*Service)
+
+// WithClock sets the clock that says up to which month download streams
+// are looked for (default time.Now).
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
 // NewService returns a Service reading store.
-func NewService(store eventstore.Store) *Service { return &Service{store: store} }
+func NewService(store eventstore.Store, opts ...Option) *Service {
+	s := &Service{store: store, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 // Store returns the store the service reads.
 func (s *Service) Store() eventstore.Store { return s.store }
@@ -91,8 +107,12 @@ func (s *Service) AccountIDByEmail(ctx context.Context, email string) (string, e
 
 // HistoryEvent is one event as an auditor sees it: secrets redacted.
 type HistoryEvent struct {
-	EventID    uuid.UUID           `json:"event_id"`
-	Type       string              `json:"type"`
+	EventID uuid.UUID `json:"event_id"`
+	// Stream is the stream the event is in: the account stream, or one of
+	// the account's download streams ("downloads-<id>-<yyyy-mm>").
+	Stream string `json:"stream"`
+	Type   string `json:"type"`
+	// Version is the event's version in Stream.
 	Version    uint64              `json:"version"`
 	Position   eventstore.Position `json:"position"`
 	RecordedAt time.Time           `json:"recorded_at"`
@@ -105,11 +125,13 @@ type HistoryEvent struct {
 	Data     json.RawMessage `json:"data"`
 }
 
-// HistoryPage is a run of an account's events in version order.
+// HistoryPage is a run of an account's events in global order: those of
+// its account stream and of its download streams, merged.
 type HistoryPage struct {
-	AccountID string         `json:"account_id"`
-	Stream    string         `json:"stream"`
-	Events    []HistoryEvent `json:"events"`
+	AccountID string `json:"account_id"`
+	// Stream is the account stream.
+	Stream string         `json:"stream"`
+	Events []HistoryEvent `json:"events"`
 	// Next is the after_version of the next page; nil on the last page.
 	Next *uint64 `json:"next"`
 }
@@ -122,6 +144,7 @@ func ToHistoryEvent(re eventstore.RecordedEvent) HistoryEvent {
 	}
 	return HistoryEvent{
 		EventID:    re.ID,
+		Stream:     re.StreamID,
 		Type:       re.Type,
 		Version:    re.Version,
 		Position:   re.Position,
@@ -144,8 +167,13 @@ func eventTime(re eventstore.RecordedEvent) time.Time {
 	return re.RecordedAt.UTC()
 }
 
-// History returns up to limit events of the account with a version above
-// afterVersion (-1 for the start). An account without events is ErrNotFound.
+// History returns up to limit events of the account's history (its
+// account stream and its download streams merged in global order) after
+// the first afterVersion+1 of them (afterVersion -1 for the start). The
+// cursor counts events of the merged history, so for an account whose
+// events are all on its account stream it is the version, as it was
+// before downloads had streams of their own. An account without events is
+// ErrNotFound.
 func (s *Service) History(ctx context.Context, accountID string, afterVersion int64, limit int) (HistoryPage, error) {
 	id, err := checkAccountID(accountID)
 	if err != nil {
@@ -157,22 +185,30 @@ func (s *Service) History(ctx context.Context, accountID string, afterVersion in
 	if afterVersion < -1 {
 		return HistoryPage{}, invalid("after_version %d is negative", afterVersion)
 	}
-	stream := account.StreamID(id)
-	page, err := s.store.ReadStream(ctx, stream, uint64(afterVersion+1), limit+1)
+	streams, err := s.accountStreams(ctx, id, s.now())
 	if err != nil {
-		return HistoryPage{}, fmt.Errorf("audit: read %s: %w", stream, err)
+		return HistoryPage{}, err
 	}
-	if len(page) == 0 && afterVersion == -1 {
+	if len(streams) == 0 {
 		return HistoryPage{}, fmt.Errorf("%w: account %s has no events", ErrNotFound, id)
 	}
-	out := HistoryPage{AccountID: id, Stream: stream, Events: make([]HistoryEvent, 0, min(len(page), limit))}
-	for i, re := range page {
-		if i == limit {
-			next := page[limit-1].Version
+	out := HistoryPage{AccountID: id, Stream: streams[0], Events: []HistoryEvent{}}
+	skip := afterVersion + 1
+	err = walkMerged(ctx, s.store, streams, func(re eventstore.RecordedEvent) (bool, error) {
+		if skip > 0 {
+			skip--
+			return true, nil
+		}
+		if len(out.Events) == limit {
+			next := uint64(afterVersion + int64(limit))
 			out.Next = &next
-			break
+			return false, nil
 		}
 		out.Events = append(out.Events, ToHistoryEvent(re))
+		return true, nil
+	})
+	if err != nil {
+		return HistoryPage{}, err
 	}
 	return out, nil
 }
@@ -198,8 +234,11 @@ type State struct {
 	CodesIssued       int        `json:"codes_issued"`
 	CodesRejected     int        `json:"codes_rejected"`
 	Downloads         int        `json:"downloads"`
-	// Events is how many events were folded; Version and Position are those
-	// of the last one (nil when none).
+	// Events is how many events were folded, of every stream of the
+	// account (History lists them in the same order). Version is the
+	// account stream's version of the last of its events folded; Position
+	// and LastEventAt are those of the last event folded, of any stream
+	// (nil when none).
 	Events      int                  `json:"events"`
 	Version     *uint64              `json:"version"`
 	Position    *eventstore.Position `json:"position"`
@@ -231,7 +270,10 @@ func ptr[T any](v T) *T { return &v }
 func (f *Fold) Apply(re eventstore.RecordedEvent) error {
 	s := &f.s
 	s.Events++
-	s.Version, s.Position, s.LastEventAt = ptr(re.Version), ptr(re.Position), ptr(eventTime(re))
+	s.Position, s.LastEventAt = ptr(re.Position), ptr(eventTime(re))
+	if !strings.HasPrefix(re.StreamID, download.StreamPrefix) {
+		s.Version = ptr(re.Version)
+	}
 	e, err := account.Decode(re.Type, re.Data)
 	var unknown *account.UnknownEventTypeError
 	if errors.As(err, &unknown) {
@@ -295,39 +337,60 @@ func (s *Service) StateAsOf(ctx context.Context, accountID string, asOf time.Tim
 	if asOf.IsZero() {
 		return State{}, invalid("as_of is missing")
 	}
-	stream := account.StreamID(id)
-	f := NewFold(id, asOf)
-	seen := 0
-	for re, err := range eventstore.StreamEvents(ctx, s.store, stream, 0, verifyPage) {
-		if err != nil {
-			return State{}, fmt.Errorf("audit: read %s: %w", stream, err)
-		}
-		seen++
-		if eventTime(re).After(asOf) {
-			return f.State(), nil
-		}
-		if err := f.Apply(re); err != nil {
-			return State{}, err
-		}
+	streams, err := s.accountStreams(ctx, id, minTime(asOf, s.now()))
+	if err != nil {
+		return State{}, err
 	}
-	if seen == 0 {
+	if len(streams) == 0 {
 		return State{}, fmt.Errorf("%w: account %s has no events", ErrNotFound, id)
+	}
+	f := NewFold(id, asOf)
+	err = walkMerged(ctx, s.store, streams, func(re eventstore.RecordedEvent) (bool, error) {
+		if eventTime(re).After(asOf) {
+			return false, nil
+		}
+		return true, f.Apply(re)
+	})
+	if err != nil {
+		return State{}, err
 	}
 	return f.State(), nil
 }
 
-// VerifyAccount walks the chain of one account's stream.
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// VerifyAccount walks the chain of each of the account's streams: its
+// account stream and its download streams. The report sums them; Head is
+// the latest position checked.
 func (s *Service) VerifyAccount(ctx context.Context, accountID string) (Report, error) {
 	id, err := checkAccountID(accountID)
 	if err != nil {
 		return Report{}, err
 	}
-	r, err := VerifyStream(ctx, s.store, account.StreamID(id))
+	streams, err := s.accountStreams(ctx, id, s.now())
 	if err != nil {
 		return Report{}, err
 	}
-	if r.Events == 0 {
+	if len(streams) == 0 {
 		return Report{}, fmt.Errorf("%w: account %s has no events", ErrNotFound, id)
 	}
-	return r, nil
+	var total Report
+	for _, stream := range streams {
+		r, err := VerifyStream(ctx, s.store, stream)
+		if err != nil {
+			return Report{}, err
+		}
+		total.Streams += r.Streams
+		total.Events += r.Events
+		total.Breaks = append(total.Breaks, r.Breaks...)
+		if total.Head.Less(r.Head) {
+			total.Head = r.Head
+		}
+	}
+	return total, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/domain/article"
+	"github.com/multimedia-portal/multimedia/domain/download"
 	"github.com/multimedia-portal/multimedia/domain/video"
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/eventstore/postgres"
@@ -114,14 +115,17 @@ func TestDownloadRules(t *testing.T) {
 	if want := "https://media.example.org/v/" + videoID + "/mp4-720p"; res.URL != want || res.Position.IsZero() {
 		t.Fatalf("got %+v, want url %s", res, want)
 	}
-	recs, _ := store.ReadStream(ctx, account.StreamID(verified), 2, 10)
-	if len(recs) != 1 || recs[0].Type != account.VideoDownloadedType {
-		t.Fatalf("account stream: %+v", recs)
+	if recs, _ := store.ReadStream(ctx, account.StreamID(verified), 2, 10); len(recs) != 0 {
+		t.Fatalf("the download went to the account stream: %+v", recs)
 	}
-	var got account.VideoDownloaded
+	recs, _ := store.ReadStream(ctx, download.StreamID(verified, t0), 0, 10)
+	if len(recs) != 1 || recs[0].Type != download.VideoDownloadedType {
+		t.Fatalf("download stream %s: %+v", download.StreamID(verified, t0), recs)
+	}
+	var got download.VideoDownloaded
 	_ = json.Unmarshal(recs[0].Data, &got)
-	if got != (account.VideoDownloaded{AccountID: verified, VideoID: videoID, Format: "mp4-720p", At: t0}) {
-		t.Fatalf("event: %+v", got)
+	if want := (download.VideoDownloaded{AccountID: verified, VideoID: videoID, Format: "mp4-720p", At: t0}); got != want {
+		t.Fatalf("event: got %+v, want %+v", got, want)
 	}
 
 	cases := []struct {
@@ -229,8 +233,11 @@ func TestConcurrentDownloads(t *testing.T) {
 	}
 	for _, id := range accounts[:3] {
 		recs, err := store.ReadStream(ctx, account.StreamID(id), 0, each+10)
-		if err != nil || len(recs) != each+2 {
-			t.Fatalf("account %s: %d events (%v), want %d", id, len(recs), err, each+2)
+		if err != nil || len(recs) != 2 {
+			t.Fatalf("account %s: %d events (%v), want 2 (downloads have streams of their own)", id, len(recs), err)
+		}
+		if recs, err = store.ReadStream(ctx, download.StreamID(id, t0), 0, each+10); err != nil || len(recs) != each {
+			t.Fatalf("downloads of account %s: %d events (%v), want %d", id, len(recs), err, each)
 		}
 	}
 

@@ -12,9 +12,10 @@
 // Every event gets metadata: its id, the correlation and causation ids of the
 // request, the actor (an account id or "anonymous") and the client IP.
 //
-// It may import the domain (domain/account, domain/article, domain/video),
-// the event store port (eventstore), the mail port (mail), the application
-// error (apperr: its own errors are *apperr.Error values), uuid and the
+// It may import the domain (domain/account, domain/article, domain/video,
+// domain/download), the event store port (eventstore), the mail port
+// (mail), the application error (apperr: its own errors are *apperr.Error
+// values), uuid and the
 // standard library. Adapters (the Postgres stores in adapters/postgres,
 // mail/smtp and mail/outbox, auth/password's argon2id) come in through the
 // interfaces in ports.go and the ports they implement, never by import.

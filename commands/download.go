@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/domain/download"
 	"github.com/multimedia-portal/multimedia/domain/video"
 	"github.com/multimedia-portal/multimedia/eventstore"
 )
@@ -32,15 +33,20 @@ const firstPage = 16
 
 // Download checks the video on its own stream (the source of truth: it
 // exists, is not withdrawn, has the format), checks that the account is
-// verified, and appends VideoDownloaded to the account's stream.
+// verified, and appends VideoDownloaded to the account's download stream
+// of the month (download.StreamID), never to the account stream: the
+// account's commands do not read its downloads, so they cost the same
+// however many it has made.
 //
-// The append uses expected version "stream exists", not an exact version:
-// the one account rule a download depends on, being verified, never
-// reverts, and downloads do not depend on each other, so they need not
-// serialise. For the same reason the account
-// is read only until its verification is seen, not to its end, and an
-// account once seen verified is not read again by this process: a download
-// stays cheap however many the account has made.
+// The append uses expected version "any", not an exact version: the one
+// account rule a download depends on, being verified, never reverts (but
+// see ForgetVerified), and downloads do not depend on each other, so they
+// need not read their stream first. The audit chain (audit.NewChainedStore,
+// as serve wires it) turns "any" into the exact version of the stream's
+// tail it keeps in memory, reading at most one month of the account's
+// downloads the first time. For the same reason the account is read only
+// until its verification is seen, not to its end, and an account once seen
+// verified is not read again by this process.
 // Errors: video.ErrNotFound, video.ErrWithdrawn, *video.UnknownFormatError
 // (video.ErrUnknownFormat), account.ErrNotVerified, ErrUnavailable.
 func (h *Content) Download(ctx context.Context, cmd DownloadVideo) (DownloadResult, error) {
@@ -54,28 +60,44 @@ func (h *Content) Download(ctx context.Context, cmd DownloadVideo) (DownloadResu
 	if err := v.CheckDownload(cmd.Format); err != nil {
 		return DownloadResult{}, err
 	}
-	now := h.now()
-	events := []account.Event{account.VideoDownloaded{AccountID: cmd.AccountID, VideoID: cmd.VideoID, Format: cmd.Format, At: now.UTC()}}
+	var who download.Downloader = verifiedAccount(cmd.AccountID)
 	if !h.verified.has(cmd.AccountID) {
 		a, err := h.loadVerification(ctx, cmd.AccountID)
 		if err != nil {
 			return DownloadResult{}, err
 		}
-		if events, err = a.Download(cmd.VideoID, cmd.Format, now); err != nil {
-			return DownloadResult{}, err
-		}
-		h.verified.add(cmd.AccountID)
+		who = a
 	}
-	data, err := stamp(events, account.Encode, cmd.Meta, now)
+	now := h.now()
+	events, err := download.Record(who, cmd.VideoID, cmd.Format, now)
 	if err != nil {
 		return DownloadResult{}, err
 	}
-	res, err := h.store.Append(ctx, account.StreamID(cmd.AccountID), eventstore.StreamExists, data...)
+	h.verified.add(cmd.AccountID)
+	data, err := stamp(events, download.Encode, cmd.Meta, now)
 	if err != nil {
-		return DownloadResult{}, fmt.Errorf("append download to account %s: %w: %w", cmd.AccountID, ErrUnavailable, err)
+		return DownloadResult{}, err
+	}
+	stream := download.StreamID(cmd.AccountID, now)
+	res, err := h.store.Append(ctx, stream, eventstore.Any, data...)
+	if err != nil {
+		return DownloadResult{}, fmt.Errorf("append to %s: %w: %w", stream, ErrUnavailable, err)
 	}
 	return DownloadResult{URL: h.DownloadURL(cmd.VideoID, cmd.Format), Position: res.Position}, nil
 }
+
+// verifiedAccount is an account this process has seen verified.
+type verifiedAccount string
+
+func (a verifiedAccount) ID() string       { return string(a) }
+func (verifiedAccount) CanDownload() error { return nil }
+
+// ForgetVerified drops accountID from the accounts this process has seen
+// verified, so that its next download reads the account stream again.
+// Download assumes verification never reverts; whatever makes an account
+// unable to download again (erasure) must call this in every process, or
+// keep the cache from answering for that account.
+func (h *Content) ForgetVerified(accountID string) { h.verified.remove(accountID) }
 
 // DownloadURL is where the file of a video's format is served from.
 func (h *Content) DownloadURL(videoID, format string) string {
@@ -98,6 +120,12 @@ func (s *verifiedSet) has(id string) bool {
 	return ok
 }
 
+func (s *verifiedSet) remove(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.ids, id)
+}
+
 func (s *verifiedSet) add(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -108,25 +136,23 @@ func (s *verifiedSet) add(id string) {
 }
 
 // loadVerification folds the account's stream until it is known to be
-// verified (or to its end when it is not).
+// verified (or to its end when it is not), reading it in pages of
+// firstPage events.
 func (h *Content) loadVerification(ctx context.Context, accountID string) (*account.Account, error) {
 	a := account.FromHistory(account.Policy{}, nil)
 	stream := account.StreamID(accountID)
-	for from, limit := uint64(0), firstPage; ; limit = readPage {
-		page, err := h.store.ReadStream(ctx, stream, from, limit)
+	for re, err := range eventstore.StreamEvents(ctx, h.store, stream, 0, firstPage) {
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w: %w", stream, ErrUnavailable, err)
 		}
-		for _, re := range page {
-			e, err := account.Decode(re.Type, re.Data)
-			if err != nil {
-				return nil, fmt.Errorf("decode %s version %d: %w", stream, re.Version, err)
-			}
-			a.Apply(e)
+		e, err := account.Decode(re.Type, re.Data)
+		if err != nil {
+			return nil, fmt.Errorf("decode %s version %d: %w", stream, re.Version, err)
 		}
-		if a.Verified() || len(page) < limit {
-			return a, nil
+		a.Apply(e)
+		if a.Verified() {
+			break
 		}
-		from = page[len(page)-1].Version + 1
 	}
+	return a, nil
 }

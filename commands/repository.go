@@ -144,28 +144,19 @@ func expectedFor(version int) eventstore.ExpectedVersion {
 	return eventstore.Exact(uint64(version - 1))
 }
 
-// readPage is how many events one read of a stream asks for.
-const readPage = 1000
-
 // forEachEvent calls fn with each event of stream from version from on, in
-// order. A failed read wraps ErrUnavailable; fn's error ends the walk and is
-// returned as is.
+// order (eventstore.StreamEvents). A failed read wraps ErrUnavailable; fn's
+// error ends the walk and is returned as is.
 func forEachEvent(ctx context.Context, store eventstore.Store, stream string, from uint64, fn func(eventstore.RecordedEvent) error) error {
-	for {
-		page, err := store.ReadStream(ctx, stream, from, readPage)
+	for re, err := range eventstore.StreamEvents(ctx, store, stream, from, 0) {
 		if err != nil {
 			return fmt.Errorf("read %s: %w: %w", stream, ErrUnavailable, err)
 		}
-		for _, re := range page {
-			if err := fn(re); err != nil {
-				return err
-			}
+		if err := fn(re); err != nil {
+			return err
 		}
-		if len(page) < readPage {
-			return nil
-		}
-		from = page[len(page)-1].Version + 1
 	}
+	return nil
 }
 
 // readStream reads a whole stream and decodes it with decode.

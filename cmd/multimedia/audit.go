@@ -17,6 +17,7 @@ import (
 
 	"github.com/multimedia-portal/multimedia/audit"
 	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/domain/download"
 	"github.com/multimedia-portal/multimedia/eventstore"
 )
 
@@ -150,7 +151,9 @@ func auditHistory(ctx context.Context, m *Main, args []string) error {
 			return err
 		}
 		for _, e := range page.Events {
-			if state.Version == nil || e.Version > *state.Version {
+			// The state folds the merged history in the order History
+			// lists it, up to its first event after asOf.
+			if len(events) >= state.Events {
 				page.Next = nil
 				break
 			}
@@ -178,10 +181,22 @@ func auditHistory(ctx context.Context, m *Main, args []string) error {
 	return printHistoryTable(m.Stdout, accountID, events, state)
 }
 
+// streamLabel names an event's stream in the history table: "account" for
+// the account stream, "downloads yyyy-mm" for a download stream.
+func streamLabel(accountID, stream string) string {
+	if stream == account.StreamID(accountID) {
+		return "account"
+	}
+	if month, ok := strings.CutPrefix(stream, download.StreamPrefix+accountID+"-"); ok {
+		return "downloads " + month
+	}
+	return stream
+}
+
 func printHistoryTable(w io.Writer, accountID string, events []audit.HistoryEvent, st audit.State) error {
-	fmt.Fprintf(w, "Account %s (stream %s), %d events up to %s\n\n", accountID, account.StreamID(accountID), len(events), st.AsOf.Format(time.RFC3339))
+	fmt.Fprintf(w, "Account %s (stream %s and its download streams), %d events up to %s\n\n", accountID, account.StreamID(accountID), len(events), st.AsOf.Format(time.RFC3339))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "VER\tPOSITION\tOCCURRED AT\tTYPE\tACTOR\tCLIENT IP\tCORRELATION\tDATA")
+	fmt.Fprintln(tw, "STREAM\tVER\tPOSITION\tOCCURRED AT\tTYPE\tACTOR\tCLIENT IP\tCORRELATION\tDATA")
 	for _, e := range events {
 		var md struct {
 			Actor         string `json:"actor"`
@@ -189,7 +204,7 @@ func printHistoryTable(w io.Writer, accountID string, events []audit.HistoryEven
 			CorrelationID string `json:"correlation_id"`
 		}
 		_ = json.Unmarshal(e.Metadata, &md) // a field that is not there shows empty
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Version, e.Position, e.OccurredAt.Format("2006-01-02T15:04:05.000Z07:00"), e.Type,
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", streamLabel(accountID, e.Stream), e.Version, e.Position, e.OccurredAt.Format("2006-01-02T15:04:05.000Z07:00"), e.Type,
 			short(md.Actor, 12), md.ClientIP, short(md.CorrelationID, 12), dataSummary(e.Data))
 	}
 	if err := tw.Flush(); err != nil {

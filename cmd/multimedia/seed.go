@@ -23,6 +23,7 @@ import (
 
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/domain/article"
+	"github.com/multimedia-portal/multimedia/domain/download"
 	"github.com/multimedia-portal/multimedia/domain/video"
 	"github.com/multimedia-portal/multimedia/eventstore"
 )
@@ -211,7 +212,7 @@ type demoAccount struct {
 	registeredAt time.Time
 	verifiedAt   time.Time
 	weight       float64
-	downloads    []account.VideoDownloaded
+	downloads    []download.VideoDownloaded
 }
 
 func (p demoPlan) events() int {
@@ -361,7 +362,7 @@ func planDemo(opts seedOptions, now time.Time) demoPlan {
 			if lo := laterOf(a.verifiedAt, v.publishedAt); at.Before(lo) {
 				at = lo.Add(time.Duration(rng.IntN(600)) * time.Second)
 			}
-			a.downloads = append(a.downloads, account.VideoDownloaded{AccountID: a.id, VideoID: v.id, Format: f, At: at})
+			a.downloads = append(a.downloads, download.VideoDownloaded{AccountID: a.id, VideoID: v.id, Format: f, At: at})
 			p.downloads++
 		}
 	}
@@ -518,7 +519,8 @@ func (w *seedWriter) video(ctx context.Context, v demoVideo) error {
 }
 
 // account writes the e-mail claim, then the account: registered with an
-// unusable password hash and no code, verified, and its downloads.
+// unusable password hash and no code, verified; then its downloads, in
+// their download streams.
 func (w *seedWriter) account(ctx context.Context, a demoAccount) error {
 	email, err := account.NormaliseEmail(a.email)
 	if err != nil {
@@ -531,18 +533,37 @@ func (w *seedWriter) account(ctx context.Context, a demoAccount) error {
 	if err := w.write(ctx, email.StreamID(), claim); err != nil {
 		return err
 	}
-	events := make([]account.Event, 0, 2+len(a.downloads))
-	events = append(events,
+	enc, err := encodeAll([]account.Event{
 		account.AccountRegistered{AccountID: a.id, Email: email.String(), PasswordHash: seedPasswordHash, RegisteredAt: a.registeredAt},
-		account.AccountVerified{AccountID: a.id, At: a.verifiedAt})
-	for _, d := range a.downloads {
-		events = append(events, d)
-	}
-	enc, err := encodeAll(events, account.Encode)
+		account.AccountVerified{AccountID: a.id, At: a.verifiedAt}}, account.Encode)
 	if err != nil {
 		return err
 	}
-	return w.write(ctx, account.StreamID(a.id), enc)
+	if err := w.write(ctx, account.StreamID(a.id), enc); err != nil {
+		return err
+	}
+	// The downloads (in time order) go to their month's stream, as the
+	// download command appends them.
+	for lo := 0; lo < len(a.downloads); {
+		stream := download.StreamID(a.id, a.downloads[lo].At)
+		hi := lo + 1
+		for hi < len(a.downloads) && download.StreamID(a.id, a.downloads[hi].At) == stream {
+			hi++
+		}
+		events := make([]download.Event, 0, hi-lo)
+		for _, d := range a.downloads[lo:hi] {
+			events = append(events, d)
+		}
+		enc, err := encodeAll(events, download.Encode)
+		if err != nil {
+			return err
+		}
+		if err := w.write(ctx, stream, enc); err != nil {
+			return err
+		}
+		lo = hi
+	}
+	return nil
 }
 
 // seedProgress is a progress bar on a terminal and a line per 10% elsewhere.

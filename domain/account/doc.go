@@ -6,9 +6,11 @@
 //
 // The package decides; it never does I/O. It may import the standard library,
 // domain/internal/eventcodec (the event codec shared with the other domain
-// packages), domain/internal/field (the UUID check) and, as the one
-// departure from "the domain imports the standard library only"
-// (docs/ARCHITECTURE.md), github.com/rivo/uniseg:
+// packages), domain/internal/field (the UUID check), domain/download (its
+// VideoDownloaded decodes from account streams written before downloads
+// had streams of their own) and, as the one departure from "the domain
+// imports the standard library only" (docs/ARCHITECTURE.md),
+// github.com/rivo/uniseg:
 // the password rule counts characters as a person sees them (grapheme
 // clusters, Unicode UAX #29), which the standard library cannot, and a
 // well-kept pure-Go library beats a hand-written segmenter. Time is always

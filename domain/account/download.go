@@ -1,9 +1,8 @@
 package account
 
-import "time"
-
 // CanDownload reports whether the account may download videos: only a
-// verified account may ("From now on you can download videos").
+// verified account may ("From now on you can download videos"). The
+// download itself is recorded by download.Record, in the download streams.
 func (a *Account) CanDownload() error {
 	if !a.registered {
 		return ErrNotRegistered
@@ -12,16 +11,4 @@ func (a *Account) CanDownload() error {
 		return ErrNotVerified
 	}
 	return nil
-}
-
-// Download records one download. The caller has checked that the video and
-// the format exist (that is the video's business, not the account's).
-func (a *Account) Download(videoID, format string, now time.Time) ([]Event, error) {
-	if err := a.CanDownload(); err != nil {
-		return nil, err
-	}
-	if videoID == "" || format == "" {
-		return nil, invalidArg("video id and format are required")
-	}
-	return []Event{VideoDownloaded{AccountID: a.id, VideoID: videoID, Format: format, At: now.UTC()}}, nil
 }

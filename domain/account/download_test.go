@@ -5,30 +5,9 @@ import (
 	"time"
 )
 
-func TestDownload(t *testing.T) {
+func TestCanDownload(t *testing.T) {
 	reg := registered()
 	ver := verified(at(time.Minute))
-	tests := []struct {
-		name       string
-		given      []Event
-		video      string
-		format     string
-		wantEvents []Event
-		wantErr    error
-	}{
-		{"verified account", []Event{reg, ver}, "v-1", "mp4-1080p",
-			[]Event{VideoDownloaded{AccountID: testID, VideoID: "v-1", Format: "mp4-1080p", At: at(time.Hour)}}, nil},
-		{"unverified account", []Event{reg}, "v-1", "mp4-1080p", nil, ErrNotVerified},
-		{"not registered", nil, "v-1", "mp4-1080p", nil, ErrNotRegistered},
-		{"no format", []Event{reg, ver}, "v-1", "", nil, ErrInvalidArgument},
-		{"no video", []Event{reg, ver}, "", "mp4-1080p", nil, ErrInvalidArgument},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := given(tt.given...).Download(tt.video, tt.format, at(time.Hour))
-			then(t, got, err, tt.wantEvents, tt.wantErr)
-		})
-	}
 	if err := given(reg, ver).CanDownload(); err != nil {
 		t.Fatalf("CanDownload on a verified account: %v", err)
 	}

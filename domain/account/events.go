@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"time"
+
+	"github.com/multimedia-portal/multimedia/domain/download"
 )
 
 // Event is a fact recorded in an account or e-mail stream. Its type name is
@@ -28,8 +30,10 @@ const (
 	PasswordRehashedType          = "PasswordRehashed.v1"
 	NewsletterSubscribedType      = "NewsletterSubscribed.v1"
 	NewsletterUnsubscribedType    = "NewsletterUnsubscribed.v1"
-	VideoDownloadedType           = "VideoDownloaded.v1"
-	EmailClaimedType              = "EmailClaimed.v1"
+	// VideoDownloadedType is download.VideoDownloadedType: downloads
+	// recorded before they got streams of their own are on account streams.
+	VideoDownloadedType = download.VideoDownloadedType
+	EmailClaimedType    = "EmailClaimed.v1"
 )
 
 // StreamID is the event stream of one account: "account-<id>".
@@ -152,14 +156,12 @@ type NewsletterUnsubscribed struct {
 	At        time.Time `json:"at"`
 }
 
-// VideoDownloaded records one download of a video in one format, the source
-// of the download statistics.
-type VideoDownloaded struct {
-	AccountID string    `json:"account_id"`
-	VideoID   string    `json:"video_id"`
-	Format    string    `json:"format"`
-	At        time.Time `json:"at"`
-}
+// VideoDownloaded is download.VideoDownloaded, kept in the account codec
+// because downloads recorded before they got streams of their own
+// (domain/download) are on account streams: they still decode here, and
+// count in Version, but change nothing. New downloads are never appended
+// to an account stream.
+type VideoDownloaded = download.VideoDownloaded
 
 // EmailClaimed is the only event of an "email-<hash>" stream: the address
 // belongs to AccountID. Appending it with "no stream" as expected version
@@ -204,9 +206,6 @@ func (NewsletterSubscribed) EventType() string { return NewsletterSubscribedType
 
 // EventType implements Event.
 func (NewsletterUnsubscribed) EventType() string { return NewsletterUnsubscribedType }
-
-// EventType implements Event.
-func (VideoDownloaded) EventType() string { return VideoDownloadedType }
 
 // EventType implements Event.
 func (EmailClaimed) EventType() string { return EmailClaimedType }

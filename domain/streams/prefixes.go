@@ -3,6 +3,8 @@ package streams
 import (
 	"slices"
 	"strings"
+
+	"github.com/multimedia-portal/multimedia/domain/download"
 )
 
 // prefixes are the stream families of the portal, each the fixed start of
@@ -13,6 +15,8 @@ var prefixes = []string{
 	"article-", // article.StreamID
 	"slug-",    // article.SlugStreamID: one article per slug
 	"video-",   // video.StreamID
+	// download.StreamID: one account's downloads of one month.
+	download.StreamPrefix,
 }
 
 // Prefixes returns the stream prefixes of every stream the service writes,

@@ -2,9 +2,11 @@ package streams_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/domain/article"
+	"github.com/multimedia-portal/multimedia/domain/download"
 	"github.com/multimedia-portal/multimedia/domain/streams"
 	"github.com/multimedia-portal/multimedia/domain/video"
 )
@@ -19,12 +21,13 @@ func TestEveryStreamFamilyIsListed(t *testing.T) {
 		article.StreamID(id),
 		article.SlugStreamID("hello-world"),
 		video.StreamID(id),
+		download.StreamID(id, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)),
 	} {
 		if !streams.Owned(s) {
 			t.Errorf("stream %q has no prefix in streams.Prefixes() %v", s, streams.Prefixes())
 		}
 	}
-	for _, s := range []string{"$projections-x-result", "orders-1", "accounts-1", "test-1"} {
+	for _, s := range []string{"$projections-x-result", "orders-1", "accounts-1", "download-1", "test-1"} {
 		if streams.Owned(s) {
 			t.Errorf("stream %q counted as the service's", s)
 		}

@@ -517,7 +517,7 @@ type GetAuditEventsParams struct {
 	// Email With id = by-email, the account's address (any case).
 	Email *AuditEmail `form:"email,omitempty" json:"email,omitempty"`
 
-	// AfterVersion Only events with a greater version (the previous page's next).
+	// AfterVersion Skip the first after_version + 1 events of the merged history (the previous page's next); for an account whose events are all on its account stream that is the version.
 	AfterVersion *int `form:"after_version,omitempty" json:"after_version,omitempty"`
 
 	// Limit Events per page.
@@ -988,8 +988,11 @@ type ClientInterface interface {
 	// Needs `Authorization: Bearer <AUDITOR_TOKEN>`: 403 when the server has no
 	// auditor token, 401 for a missing or wrong one. `{id}` is the account's UUID,
 	// or `by-email` with `?email=` to find the account through its e-mail claim.
-	// Events come in version order with their global position, recorded and
-	// occurred times, metadata (actor, correlation_id, causation_id, client_ip,
+	// The history is the account stream and the account's download streams
+	// (`downloads-<id>-<yyyy-mm>`, one per month; downloads recorded before they
+	// had streams of their own are on the account stream), merged: events come
+	// in global order, each with its stream, its version in that stream, its
+	// global position, recorded and occurred times, metadata (actor, correlation_id, causation_id, client_ip,
 	// occurred_at, and the tamper-evidence chain's prev_hash and hash) and data
 	// with password and code hashes replaced by "[redacted]". Read from the event
 	// store itself, not from a read model.
@@ -1663,8 +1666,11 @@ func (c *Client) GetArticle(ctx context.Context, slug string, params *GetArticle
 // Needs `Authorization: Bearer <AUDITOR_TOKEN>`: 403 when the server has no
 // auditor token, 401 for a missing or wrong one. `{id}` is the account's UUID,
 // or `by-email` with `?email=` to find the account through its e-mail claim.
-// Events come in version order with their global position, recorded and
-// occurred times, metadata (actor, correlation_id, causation_id, client_ip,
+// The history is the account stream and the account's download streams
+// (`downloads-<id>-<yyyy-mm>`, one per month; downloads recorded before they
+// had streams of their own are on the account stream), merged: events come
+// in global order, each with its stream, its version in that stream, its
+// global position, recorded and occurred times, metadata (actor, correlation_id, causation_id, client_ip,
 // occurred_at, and the tamper-evidence chain's prev_hash and hash) and data
 // with password and code hashes replaced by "[redacted]". Read from the event
 // store itself, not from a read model.
@@ -4443,8 +4449,11 @@ type ClientWithResponsesInterface interface {
 	// Needs `Authorization: Bearer <AUDITOR_TOKEN>`: 403 when the server has no
 	// auditor token, 401 for a missing or wrong one. `{id}` is the account's UUID,
 	// or `by-email` with `?email=` to find the account through its e-mail claim.
-	// Events come in version order with their global position, recorded and
-	// occurred times, metadata (actor, correlation_id, causation_id, client_ip,
+	// The history is the account stream and the account's download streams
+	// (`downloads-<id>-<yyyy-mm>`, one per month; downloads recorded before they
+	// had streams of their own are on the account stream), merged: events come
+	// in global order, each with its stream, its version in that stream, its
+	// global position, recorded and occurred times, metadata (actor, correlation_id, causation_id, client_ip,
 	// occurred_at, and the tamper-evidence chain's prev_hash and hash) and data
 	// with password and code hashes replaced by "[redacted]". Read from the event
 	// store itself, not from a read model.
@@ -6211,9 +6220,16 @@ type GetAuditEventsResponse struct {
 			Position   Position  `json:"position"`
 			RecordedAt time.Time `json:"recorded_at"`
 
+			// Stream The account stream or one of the account's download streams.
+			//
+			// Example: downloads-0b6f3f1e-8c3c-4a53-9a51-2f6f1f7d0a11-2026-11
+			Stream string `json:"stream"`
+
 			// Type Example: AccountRegistered.v1
-			Type    string `json:"type"`
-			Version int    `json:"version"`
+			Type string `json:"type"`
+
+			// Version The event's version in its stream.
+			Version int `json:"version"`
 		} `json:"events"`
 		Next *int `json:"next"`
 
@@ -6260,9 +6276,16 @@ func (r GetAuditEventsResponse) GetJSON200() *struct {
 		Position   Position  `json:"position"`
 		RecordedAt time.Time `json:"recorded_at"`
 
+		// Stream The account stream or one of the account's download streams.
+		//
+		// Example: downloads-0b6f3f1e-8c3c-4a53-9a51-2f6f1f7d0a11-2026-11
+		Stream string `json:"stream"`
+
 		// Type Example: AccountRegistered.v1
-		Type    string `json:"type"`
-		Version int    `json:"version"`
+		Type string `json:"type"`
+
+		// Version The event's version in its stream.
+		Version int `json:"version"`
 	} `json:"events"`
 	Next *int `json:"next"`
 
@@ -9051,8 +9074,11 @@ func (c *ClientWithResponses) GetArticleWithResponse(ctx context.Context, slug s
 // Needs `Authorization: Bearer <AUDITOR_TOKEN>`: 403 when the server has no
 // auditor token, 401 for a missing or wrong one. `{id}` is the account's UUID,
 // or `by-email` with `?email=` to find the account through its e-mail claim.
-// Events come in version order with their global position, recorded and
-// occurred times, metadata (actor, correlation_id, causation_id, client_ip,
+// The history is the account stream and the account's download streams
+// (`downloads-<id>-<yyyy-mm>`, one per month; downloads recorded before they
+// had streams of their own are on the account stream), merged: events come
+// in global order, each with its stream, its version in that stream, its
+// global position, recorded and occurred times, metadata (actor, correlation_id, causation_id, client_ip,
 // occurred_at, and the tamper-evidence chain's prev_hash and hash) and data
 // with password and code hashes replaced by "[redacted]". Read from the event
 // store itself, not from a read model.
@@ -10868,9 +10894,16 @@ func ParseGetAuditEventsResponse(rsp *http.Response) (*GetAuditEventsResponse, e
 				Position   Position  `json:"position"`
 				RecordedAt time.Time `json:"recorded_at"`
 
+				// Stream The account stream or one of the account's download streams.
+				//
+				// Example: downloads-0b6f3f1e-8c3c-4a53-9a51-2f6f1f7d0a11-2026-11
+				Stream string `json:"stream"`
+
 				// Type Example: AccountRegistered.v1
-				Type    string `json:"type"`
-				Version int    `json:"version"`
+				Type string `json:"type"`
+
+				// Version The event's version in its stream.
+				Version int `json:"version"`
 			} `json:"events"`
 			Next *int `json:"next"`
 

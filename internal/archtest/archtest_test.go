@@ -50,12 +50,13 @@ const (
 
 // rules is the table: one row per package, matching its doc.go.
 var rules = map[string]rule{
-	"domain/account":             {internal: []string{"domain/internal/eventcodec", "domain/internal/field"}, external: []string{"github.com/rivo/uniseg"}, noIO: true},
+	"domain/account":             {internal: []string{"domain/internal/eventcodec", "domain/internal/field", "domain/download"}, external: []string{"github.com/rivo/uniseg"}, noIO: true},
+	"domain/download":            {internal: []string{"domain/internal/eventcodec"}, noIO: true},
 	"domain/article":             {internal: []string{"domain/internal/eventcodec", "domain/internal/field"}, noIO: true},
 	"domain/video":               {internal: []string{"domain/internal/eventcodec", "domain/internal/field"}, noIO: true},
 	"domain/internal/eventcodec": {noIO: true},
 	"domain/internal/field":      {noIO: true},
-	"domain/streams":             {internal: []string{"domain/account", "domain/article", "domain/video"}, noIO: true},
+	"domain/streams":             {internal: []string{"domain/account", "domain/article", "domain/video", "domain/download"}, noIO: true},
 
 	"eventstore":                     {external: []string{uuid}},
 	"eventstore/postgres":            {internal: []string{"eventstore"}, external: []string{uuid, pgx}, onlyCmd: true},
@@ -65,7 +66,7 @@ var rules = map[string]rule{
 	"eventstore/eventstoretest":      {internal: []string{"eventstore"}, external: []string{uuid}, testSupport: true},
 
 	"apperr":                     {internal: []string{"domain/account", "domain/article", "domain/video", "eventstore"}},
-	"commands":                   {internal: []string{"apperr", "domain/account", "domain/article", "domain/video", "eventstore", "mail"}, external: []string{uuid}},
+	"commands":                   {internal: []string{"apperr", "domain/account", "domain/article", "domain/video", "domain/download", "eventstore", "mail"}, external: []string{uuid}},
 	"adapters/postgres/sessions": {internal: []string{"commands", "eventstore"}, external: []string{pgx}, onlyCmd: true},
 	"adapters/postgres/phantoms": {internal: []string{"commands"}, external: []string{pgx}, onlyCmd: true},
 	"auth/password":              {external: []string{"golang.org/x/crypto"}},
@@ -75,7 +76,7 @@ var rules = map[string]rule{
 	"projections/content":  {internal: []string{"apperr", "eventstore", "platform/pgerr", "projections"}, external: []string{uuid, pgx}},
 	"projections/catalog":  {internal: []string{"projections", "projections/accounts", "projections/content"}},
 
-	"audit": {internal: []string{"apperr", "domain/account", "eventstore"}, external: []string{uuid}},
+	"audit": {internal: []string{"apperr", "domain/account", "domain/download", "eventstore"}, external: []string{uuid}},
 
 	"httpapi": {internal: []string{"apperr", "commands", "projections", "projections/content", "audit", "domain/account", "domain/article",
 		"domain/video", "eventstore", "portal", "auth/password"}, external: []string{uuid, mux, prom, "golang.org/x/time"}},
