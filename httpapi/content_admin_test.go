@@ -14,7 +14,9 @@ import (
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/domain/article"
+	"github.com/multimedia-portal/multimedia/domain/download"
 	"github.com/multimedia-portal/multimedia/domain/video"
+	"github.com/multimedia-portal/multimedia/eventstore"
 )
 
 const editorTokenForTests = "editor-token-for-tests-0123456789"
@@ -299,11 +301,23 @@ func TestDownloadsOverHTTP(t *testing.T) {
 	if got.URL != "https://media.example.org/videos/"+v.VideoID+"/mp4-720p" || got.Position == "" {
 		t.Fatalf("download reply: %s", rec.Body.String())
 	}
-	recs, _ := e.store.ReadStream(context.Background(), account.StreamID(tok.AccountID), 0, 100)
-	last := recs[len(recs)-1]
-	var ev account.VideoDownloaded
-	if last.Type != account.VideoDownloadedType || json.Unmarshal(last.Data, &ev) != nil || ev.VideoID != v.VideoID || ev.Format != "mp4-720p" || !e.server.tokens.opensTo(got.Position, last.Position) {
-		t.Fatalf("last account event: %+v", last)
+	// The download is in the account's download stream of the month, not
+	// on the account stream.
+	var recs []eventstore.RecordedEvent
+	for _, stream := range download.StreamIDs(tok.AccountID, time.Now().AddDate(0, -1, 0), time.Now()) {
+		page, err := e.store.ReadStream(context.Background(), stream, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, page...)
+	}
+	if len(recs) != 1 {
+		t.Fatalf("%d events in the account's download streams, want 1", len(recs))
+	}
+	last := recs[0]
+	var ev download.VideoDownloaded
+	if last.Type != download.VideoDownloadedType || json.Unmarshal(last.Data, &ev) != nil || ev.VideoID != v.VideoID || ev.Format != "mp4-720p" || !e.server.tokens.opensTo(got.Position, last.Position) {
+		t.Fatalf("download event: %+v", last)
 	}
 	var md map[string]any
 	_ = json.Unmarshal(last.Metadata, &md)

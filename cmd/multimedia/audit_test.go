@@ -16,6 +16,7 @@ import (
 
 	"github.com/multimedia-portal/multimedia/audit"
 	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/domain/download"
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/eventstore/postgres"
 	"github.com/multimedia-portal/multimedia/mail/mailpit"
@@ -176,6 +177,19 @@ func TestAuditCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The account's downloads are in its download streams: the history
+	// lists them too.
+	downloads := 0
+	for _, stream := range download.StreamIDs(id, time.Now().AddDate(0, -1, 0), time.Now()) {
+		recs, err := srcStore.ReadStream(context.Background(), stream, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		downloads += len(recs)
+	}
+	if downloads == 0 {
+		t.Fatal("the seeded account made no download")
+	}
 	secrets := []string{"$argon2id$", token, adminToken, sess, sess2}
 	for _, re := range stored {
 		var d map[string]any
@@ -203,8 +217,8 @@ func TestAuditCommands(t *testing.T) {
 
 	code, out, errOut = runCLI(t, env, "audit", "history", "--account", id, "--format", "json")
 	var doc historyDoc
-	if code != 0 || json.Unmarshal([]byte(out), &doc) != nil || len(doc.Events) != len(stored) || !doc.State.Verified || doc.State.FailedLogins != 0 ||
-		doc.State.OpenSessions != 1 || *doc.State.Version != uint64(len(stored)-1) {
+	if code != 0 || json.Unmarshal([]byte(out), &doc) != nil || len(doc.Events) != len(stored)+downloads || !doc.State.Verified || doc.State.FailedLogins != 0 ||
+		doc.State.OpenSessions != 1 || *doc.State.Version != uint64(len(stored)-1) || doc.State.Downloads != downloads {
 		t.Fatalf("history json: exit %d %+v\n%s", code, doc.State, errOut)
 	}
 	noSecrets("history json", out+errOut)
@@ -224,7 +238,7 @@ func TestAuditCommands(t *testing.T) {
 		t.Fatalf("history as of %s: exit %d %+v\n%s", failedAt, code, doc.State, errOut)
 	}
 	code, out, _ = runCLI(t, env, "audit", "history", "--email", email, "--format", "jsonl")
-	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(lines) != len(stored) {
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(lines) != len(stored)+downloads {
 		t.Fatalf("history jsonl: exit %d, %d lines", code, len(lines))
 	}
 
