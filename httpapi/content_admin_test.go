@@ -353,10 +353,15 @@ func TestDownloadsOverHTTP(t *testing.T) {
 		t.Fatalf("withdrawn: %s", rec.Body.String())
 	}
 	n := 0
-	recs, _ = e.store.ReadStream(context.Background(), account.StreamID(tok.AccountID), 0, 100)
-	for _, r := range recs {
-		if r.Type == account.VideoDownloadedType {
-			n++
+	for _, stream := range append(download.StreamIDs(tok.AccountID, time.Now().AddDate(0, -1, 0), time.Now()), account.StreamID(tok.AccountID)) {
+		recs, err := e.store.ReadStream(context.Background(), stream, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.Type == download.VideoDownloadedType {
+				n++
+			}
 		}
 	}
 	if n != 1 {
