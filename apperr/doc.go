@@ -22,6 +22,6 @@
 // it decides no code.
 //
 // It may import the standard library, the event store port (eventstore)
-// and the domain packages domain/account, domain/article and domain/video
-// (for the table of their errors).
+// and the domain packages domain/account, domain/article, domain/download
+// and domain/video (for the table of their errors).
 package apperr

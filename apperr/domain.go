@@ -7,6 +7,7 @@ import (
 
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/domain/article"
+	"github.com/multimedia-portal/multimedia/domain/download"
 	"github.com/multimedia-portal/multimedia/domain/video"
 	"github.com/multimedia-portal/multimedia/eventstore"
 )
@@ -74,6 +75,7 @@ var table = []row{
 	{account.ErrNotVerified, AccountNotVerified, fixed(AccountNotVerified,
 		"only verified accounts can download: enter the verification code we emailed you, or ask for a new one", "reason", "account_not_verified")},
 	{account.ErrInvalidArgument, InvalidArgument, same(InvalidArgument)},
+	{download.ErrInvalidArgument, InvalidArgument, same(InvalidArgument)},
 
 	{video.ErrNotFound, VideoNotFound, func(err error, added map[string]any) *Error {
 		if id, ok := added["video_id"].(string); ok {

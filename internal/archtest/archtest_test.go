@@ -65,7 +65,7 @@ var rules = map[string]rule{
 	"eventstore/esdb/esdbtestdouble": {external: []string{esdbGo, grpc, uuid}, testSupport: true},
 	"eventstore/eventstoretest":      {internal: []string{"eventstore"}, external: []string{uuid}, testSupport: true},
 
-	"apperr":                     {internal: []string{"domain/account", "domain/article", "domain/video", "eventstore"}},
+	"apperr":                     {internal: []string{"domain/account", "domain/article", "domain/download", "domain/video", "eventstore"}},
 	"commands":                   {internal: []string{"apperr", "domain/account", "domain/article", "domain/video", "domain/download", "eventstore", "mail"}, external: []string{uuid}},
 	"adapters/postgres/sessions": {internal: []string{"commands", "eventstore"}, external: []string{pgx}, onlyCmd: true},
 	"adapters/postgres/phantoms": {internal: []string{"commands"}, external: []string{pgx}, onlyCmd: true},
