@@ -10,15 +10,17 @@ import (
 )
 
 // accounts tells the generic repository how to fold and write an account
-// under policy.
+// under policy, from a snapshot (account.EncodeSnapshot) when there is one.
 func accounts(policy account.Policy) aggregate[*account.Account, account.Event] {
 	return aggregate[*account.Account, account.Event]{name: "account", decode: account.Decode, encode: account.Encode,
 		empty: func() *account.Account { return account.FromHistory(policy, nil) }, apply: (*account.Account).Apply,
-		version: (*account.Account).Version}
+		version: (*account.Account).Version,
+		snapshot: &snapshotting[*account.Account]{schema: account.SnapshotSchema, encode: account.EncodeSnapshot,
+			decode: func(b []byte) (*account.Account, error) { return account.DecodeSnapshot(policy, b) }}}
 }
 
 func (h *Accounts) repo() repository {
-	return repository{store: h.store, now: h.now, maxRetries: h.maxRetries}
+	return repository{store: h.store, now: h.now, maxRetries: h.maxRetries, snapshots: h.snapshots, snapshotEvery: h.snapshotEvery}
 }
 
 // loadAccount folds the account's stream.

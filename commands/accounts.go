@@ -23,6 +23,14 @@ type AccountsConfig struct {
 	Sessions SessionStore
 	// Phantoms keeps the stand-in accounts of unknown addresses.
 	Phantoms PhantomStore
+	// Snapshots, when set, keeps snapshots of accounts, so that a command
+	// folds only the events after the latest one: an account's commands
+	// then cost the same however many logins it has made. Nil folds every
+	// account stream from its start.
+	Snapshots SnapshotStore
+	// SnapshotEvery is how many events past its snapshot an account is
+	// snapshotted again (default DefaultSnapshotEvery).
+	SnapshotEvery int
 	// Policy holds the domain's limits; zero means account.DefaultPolicy().
 	Policy account.Policy
 	// SessionTTL is how long a login lasts (default 30 days).
@@ -59,11 +67,19 @@ func (c AccountsConfig) Validate() error {
 			problems = append(problems, fmt.Errorf("accounts: %w", err))
 		}
 	}
-	if c.SessionTTL < 0 || c.MaxRetries < 0 {
-		problems = append(problems, errors.New("accounts: SessionTTL and MaxRetries must not be negative"))
+	if c.SessionTTL > account.MaxSessionAge {
+		problems = append(problems, fmt.Errorf("accounts: SessionTTL %s is longer than account.MaxSessionAge (%s), after which an account forgets its sessions", c.SessionTTL, account.MaxSessionAge))
+	}
+	if c.SessionTTL < 0 || c.MaxRetries < 0 || c.SnapshotEvery < 0 {
+		problems = append(problems, errors.New("accounts: SessionTTL, MaxRetries and SnapshotEvery must not be negative"))
 	}
 	return errors.Join(problems...)
 }
+
+// DefaultSnapshotEvery is how many events an account's snapshot may lag
+// before a command writes a new one: a load folds at most about this many
+// events, and one command in this many writes a snapshot.
+const DefaultSnapshotEvery = 32
 
 // Accounts holds the handlers of every account command (one file each).
 type Accounts struct {
@@ -78,7 +94,10 @@ type Accounts struct {
 	now        func() time.Time
 	phantoms   *phantomAccounts
 	kind       aggregate[*account.Account, account.Event]
-	notices    *noticeLimit
+	// snapshots and snapshotEvery: see AccountsConfig.
+	snapshots     SnapshotStore
+	snapshotEvery int
+	notices       *noticeLimit
 	// faults, in tests only, stop a command between its mail and event
 	// steps, as a crash would.
 	faults mailFaults
@@ -101,12 +120,15 @@ func NewAccounts(cfg AccountsConfig) (*Accounts, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.SnapshotEvery == 0 {
+		cfg.SnapshotEvery = DefaultSnapshotEvery
+	}
 	return &Accounts{
 		store: cfg.Store, passwords: cfg.Passwords, codes: cfg.Codes, outbox: cfg.Outbox,
 		sessions: cfg.Sessions, policy: cfg.Policy, sessionTTL: cfg.SessionTTL,
 		maxRetries: cfg.MaxRetries, now: cfg.Now,
 		phantoms: newPhantomAccounts(cfg.Phantoms, cfg.Policy, cfg.Codes), notices: newNoticeLimit(),
-		kind: accounts(cfg.Policy),
+		kind: accounts(cfg.Policy), snapshots: cfg.Snapshots, snapshotEvery: cfg.SnapshotEvery,
 	}, nil
 }
 

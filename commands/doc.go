@@ -7,7 +7,11 @@
 // times when another writer got there first: that loop is written once,
 // generically, in repository.go (load and update, with an aggregate value
 // per domain package saying how to fold and encode it), and meta.go's
-// stamp is the one place where events get their ids and metadata.
+// stamp is the one place where events get their ids and metadata. Accounts
+// load from a snapshot (SnapshotStore) when there is one, so that their
+// commands fold only the latest events; downloads are appended to the
+// account's download streams (domain/download), never to the account
+// stream.
 //
 // Every event gets metadata: its id, the correlation and causation ids of the
 // request, the actor (an account id or "anonymous") and the client IP.

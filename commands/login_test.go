@@ -3,8 +3,16 @@ package commands_test
 import (
 	"context"
 	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/multimedia-portal/multimedia/adapters/postgres/phantoms"
+	"github.com/multimedia-portal/multimedia/adapters/postgres/sessions"
+	"github.com/multimedia-portal/multimedia/adapters/postgres/snapshots"
+	"github.com/multimedia-portal/multimedia/auth/password"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
 )
@@ -75,5 +83,94 @@ func TestResetForgetsKnownDevices(t *testing.T) {
 	}
 	if _, err := e.accounts.Login(ctx, commands.Login{Email: addr, Password: newPw, DeviceToken: device}); !errors.Is(err, account.ErrLoginDelayed) {
 		t.Errorf("a device known before the reset skipped the delay: %v", err)
+	}
+}
+
+// TestLoginsWhileDownloadingNeverConflict: an account that logs in many
+// times at once while it downloads, as a broadcaster's tools do, gets no
+// conflict: downloads are written to streams of their own, and logins that
+// race for the account stream retry after a random wait.
+func TestLoginsWhileDownloadingNeverConflict(t *testing.T) {
+	ctx := context.Background()
+	env := newContentEnv(t, true)
+	hasher, err := password.New(password.DefaultParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, err := account.NewCodeHasher([]byte("contention-test-secret-of-32byte"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &accountsEnv{mailer: &recordingMailer{}, clock: &clock{now: t0}}
+	if e.accounts, err = commands.NewAccounts(commands.AccountsConfig{Store: env.store, Passwords: hasher, Codes: codes,
+		Outbox: e.mailer, Sessions: sessions.New(env.pool), Phantoms: phantoms.New(env.pool), Snapshots: snapshots.New(env.pool),
+		Now: e.clock.Now}); err != nil {
+		t.Fatal(err)
+	}
+	const addr, pw = "tv-desk@example.com", "Busy-Evening-News-7"
+	e.registerVerified(t, addr, pw)
+	videoID := publishVideo(t, env.content)
+	first, err := e.accounts.Login(ctx, commands.Login{Email: addr, Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	stop := make(chan struct{})
+	var downloaders sync.WaitGroup
+	var downloads atomic.Int64
+	for range 4 {
+		downloaders.Add(1)
+		go func() {
+			defer downloaders.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := env.content.Download(ctx, commands.DownloadVideo{AccountID: first.AccountID, VideoID: videoID, Format: "mp4-1080p"}); err != nil {
+					t.Errorf("download: %v", err)
+					return
+				}
+				downloads.Add(1)
+			}
+		}()
+	}
+	const logins = 12
+	errs := make(chan error, logins)
+	var wg sync.WaitGroup
+	for range logins {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := e.accounts.Login(ctx, commands.Login{Email: addr, Password: pw})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	downloaders.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("login while downloading: %v", err)
+		}
+	}
+	if downloads.Load() == 0 {
+		t.Fatal("no download ran alongside the logins")
+	}
+	t.Logf("%d logins alongside %d downloads", logins, downloads.Load())
+}
+
+// TestSessionsCannotOutliveTheAccountsMemory: a session lifetime longer
+// than account.MaxSessionAge is refused, since the account forgets
+// sessions older than that and could not record their logout.
+func TestSessionsCannotOutliveTheAccountsMemory(t *testing.T) {
+	err := commands.AccountsConfig{SessionTTL: account.MaxSessionAge + time.Hour}.Validate()
+	if err == nil || !strings.Contains(err.Error(), "SessionTTL") {
+		t.Fatalf("got %v, want a refusal naming SessionTTL", err)
+	}
+	if err := (commands.AccountsConfig{SessionTTL: account.MaxSessionAge}).Validate(); err != nil && strings.Contains(err.Error(), "SessionTTL") {
+		t.Fatalf("MaxSessionAge itself refused: %v", err)
 	}
 }

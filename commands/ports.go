@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/multimedia-portal/multimedia/eventstore"
 )
 
@@ -96,4 +98,35 @@ const (
 type PhantomEvent struct {
 	Type string          `json:"type"`
 	Data json.RawMessage `json:"data"`
+}
+
+// Snapshot is an aggregate's state folded from the first Version events of
+// Stream, encoded by its domain package in the encoding Schema names. It is
+// a cache: any snapshot may be dropped at any time (the next command folds
+// the stream and writes a new one). An account's snapshot holds personal
+// data (address, password hash): it is as sensitive as the events.
+type Snapshot struct {
+	Stream string
+	Schema int
+	// Version is how many events the state folds.
+	Version int
+	// LastEventID is the id of the stream's event Version-1: a snapshot
+	// whose event is not the stream's (a store restored or replaced under
+	// the cache) is ignored.
+	LastEventID uuid.UUID
+	Data        []byte
+}
+
+// SnapshotStore keeps the latest snapshot of each stream (Postgres in
+// package adapters/postgres/snapshots). Errors wrap ErrUnavailable; the
+// repository treats a failing store as an empty one.
+type SnapshotStore interface {
+	// Load returns the stream's snapshot of schema, if there is one.
+	Load(ctx context.Context, stream string, schema int) (Snapshot, bool, error)
+	// Save keeps s unless a snapshot of the same schema and a higher
+	// version is kept already.
+	Save(ctx context.Context, s Snapshot) error
+	// Drop forgets the stream's snapshots, of every schema (an erased
+	// account's, say).
+	Drop(ctx context.Context, stream string) error
 }

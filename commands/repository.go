@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/multimedia-portal/multimedia/eventstore"
 )
@@ -26,6 +29,17 @@ type aggregate[A any, E any] struct {
 	empty   func() A
 	apply   func(A, E)
 	version func(A) int
+	// snapshot, when set, lets the repository start a load from a
+	// snapshot of the aggregate instead of the stream's first event.
+	snapshot *snapshotting[A]
+}
+
+// snapshotting is how an aggregate is written to and restored from a
+// snapshot (its domain package's encoding, of version schema).
+type snapshotting[A any] struct {
+	schema int
+	encode func(A) ([]byte, error)
+	decode func([]byte) (A, error)
 }
 
 // repository is what the generic load and update need of a handler set.
@@ -33,6 +47,11 @@ type repository struct {
 	store      eventstore.Store
 	now        func() time.Time
 	maxRetries int
+	// snapshots, when set, keeps snapshots of the aggregates that have
+	// snapshotting; a new one is saved once snapshotEvery events were
+	// folded past the one a load started from.
+	snapshots     SnapshotStore
+	snapshotEvery int
 }
 
 // sideEffects lets a command act around its append (the account commands'
@@ -46,18 +65,89 @@ type sideEffects struct {
 	afterAppend func() error
 }
 
-// load folds the aggregate's stream.
+// load folds the aggregate's stream, from its snapshot when there is one.
 func load[A, E any](ctx context.Context, r repository, kind aggregate[A, E], stream string) (A, error) {
-	a := kind.empty()
-	err := forEachEvent(ctx, r.store, stream, 0, func(re eventstore.RecordedEvent) error {
-		e, err := kind.decode(re.Type, re.Data)
-		if err != nil {
-			return fmt.Errorf("decode %s version %d: %w", re.StreamID, re.Version, err)
-		}
-		kind.apply(a, e)
-		return nil
-	})
+	a, _, err := loadFrom(ctx, r, kind, stream)
 	return a, err
+}
+
+// errStaleSnapshot: the stream does not hold the event a snapshot followed.
+var errStaleSnapshot = errors.New("the snapshot does not follow the stream")
+
+// loadFrom is load, also returning the version its fold started from (the
+// snapshot's, or 0).
+func loadFrom[A, E any](ctx context.Context, r repository, kind aggregate[A, E], stream string) (A, int, error) {
+	fold := func(a A, from uint64, after *Snapshot) (A, error) {
+		checked := after == nil
+		err := forEachEvent(ctx, r.store, stream, from, func(re eventstore.RecordedEvent) error {
+			if !checked {
+				checked = true
+				if re.Version != uint64(after.Version-1) || re.ID != after.LastEventID {
+					return errStaleSnapshot
+				}
+				return nil // the snapshot's last event, folded in it already
+			}
+			e, err := kind.decode(re.Type, re.Data)
+			if err != nil {
+				return fmt.Errorf("decode %s version %d: %w", re.StreamID, re.Version, err)
+			}
+			kind.apply(a, e)
+			return nil
+		})
+		if err == nil && !checked {
+			err = errStaleSnapshot
+		}
+		return a, err
+	}
+	if snap, a, ok := readSnapshot(ctx, r, kind, stream); ok {
+		a, err := fold(a, uint64(snap.Version-1), &snap)
+		if !errors.Is(err, errStaleSnapshot) {
+			return a, snap.Version, err
+		}
+		slog.WarnContext(ctx, "snapshot ignored: it does not follow its stream", "stream", stream, "version", snap.Version)
+	}
+	a, err := fold(kind.empty(), 0, nil)
+	return a, 0, err
+}
+
+// readSnapshot returns the stream's usable snapshot and the aggregate it
+// restores. A failing store, or a snapshot that does not decode, counts as
+// none (logged): snapshots are a cache.
+func readSnapshot[A, E any](ctx context.Context, r repository, kind aggregate[A, E], stream string) (Snapshot, A, bool) {
+	var zero A
+	if r.snapshots == nil || kind.snapshot == nil {
+		return Snapshot{}, zero, false
+	}
+	snap, ok, err := r.snapshots.Load(ctx, stream, kind.snapshot.schema)
+	if err != nil {
+		slog.WarnContext(ctx, "snapshot not read; folding the whole stream", "stream", stream, "error", err)
+		return Snapshot{}, zero, false
+	}
+	if !ok || snap.Version < 1 {
+		return Snapshot{}, zero, false
+	}
+	a, err := kind.snapshot.decode(snap.Data)
+	if err != nil || kind.version(a) != snap.Version {
+		slog.WarnContext(ctx, "snapshot ignored: it does not decode", "stream", stream, "version", snap.Version, "error", err)
+		return Snapshot{}, zero, false
+	}
+	return snap, a, true
+}
+
+// saveSnapshot keeps a snapshot of a, the state after the event lastID,
+// when it is snapshotEvery events past base. A failure is logged: the
+// next load folds a few more events.
+func saveSnapshot[A, E any](ctx context.Context, r repository, kind aggregate[A, E], stream string, a A, base int, lastID uuid.UUID) {
+	if r.snapshots == nil || kind.snapshot == nil || kind.version(a)-base < max(r.snapshotEvery, 1) {
+		return
+	}
+	data, err := kind.snapshot.encode(a)
+	if err == nil {
+		err = r.snapshots.Save(ctx, Snapshot{Stream: stream, Schema: kind.snapshot.schema, Version: kind.version(a), LastEventID: lastID, Data: data})
+	}
+	if err != nil {
+		slog.WarnContext(ctx, "snapshot not saved", "stream", stream, "version", kind.version(a), "error", err)
+	}
 }
 
 // update loads the aggregate of stream, lets decide choose events from its
@@ -74,7 +164,7 @@ func load[A, E any](ctx context.Context, r repository, kind aggregate[A, E], str
 func update[A, E any](ctx context.Context, r repository, kind aggregate[A, E], stream string, meta Meta,
 	decide func(A, time.Time) ([]E, error), fx sideEffects) (eventstore.Position, error) {
 	for attempt := 0; ; attempt++ {
-		a, err := load(ctx, r, kind, stream)
+		a, base, err := loadFrom(ctx, r, kind, stream)
 		if err != nil {
 			return eventstore.Position{}, err
 		}
@@ -103,6 +193,13 @@ func update[A, E any](ctx context.Context, r repository, kind aggregate[A, E], s
 				}
 			}
 			settle(true)
+			if r.snapshots != nil && kind.snapshot != nil {
+				// Decisions never change the aggregate: move it on here.
+				for _, e := range events {
+					kind.apply(a, e)
+				}
+				saveSnapshot(ctx, r, kind, stream, a, base, data[len(data)-1].ID)
+			}
 			return res.Position, derr
 		case errors.Is(err, eventstore.ErrWrongExpectedVersion):
 			settle(false)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/multimedia-portal/multimedia/adapters/postgres/phantoms"
 	"github.com/multimedia-portal/multimedia/adapters/postgres/sessions"
+	"github.com/multimedia-portal/multimedia/adapters/postgres/snapshots"
 	"github.com/multimedia-portal/multimedia/audit"
 	"github.com/multimedia-portal/multimedia/auth/password"
 	"github.com/multimedia-portal/multimedia/commands"
@@ -125,6 +126,7 @@ func (m *Main) newCommandHandlers(ctx context.Context, s *serving) error {
 	s.accounts, err = commands.NewAccounts(commands.AccountsConfig{
 		Store: s.store, Passwords: password.Hasher{}, Codes: codes, Outbox: s.outbox,
 		Sessions: sessionStore, Phantoms: phantomStore, Policy: policy,
+		Snapshots: snapshots.New(s.pool),
 	})
 	if err != nil {
 		return err

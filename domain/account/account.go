@@ -2,6 +2,7 @@ package account
 
 import (
 	"encoding/hex"
+	"maps"
 	"time"
 
 	"github.com/multimedia-portal/multimedia/domain/internal/field"
@@ -31,7 +32,11 @@ type Account struct {
 
 	failedLogins    int // consecutive, reset by a success or a reset
 	lastFailedLogin time.Time
-	sessions        map[string]struct{}
+	// sessions holds the open sessions and when each opened; those opened
+	// more than MaxSessionAge before the latest login are dropped (they
+	// have expired), so the set, and a snapshot, stay as small as the
+	// logins of MaxSessionAge, however old the account.
+	sessions map[string]time.Time
 
 	version int
 }
@@ -69,7 +74,7 @@ func FromHistory(policy Policy, history []Event) *Account {
 		codes:    map[Purpose]*codeState{},
 		issues:   map[Purpose][]codeTry{},
 		refusals: map[refusal]time.Time{},
-		sessions: map[string]struct{}{},
+		sessions: map[string]time.Time{},
 	}
 	for _, e := range history {
 		a.Apply(e)
@@ -112,7 +117,9 @@ func (a *Account) Apply(e Event) {
 		clear(a.sessions)
 		a.failedLogins = 0
 	case LoggedIn:
-		a.sessions[e.SessionID] = struct{}{}
+		a.sessions[e.SessionID] = e.At
+		cutoff := e.At.Add(-MaxSessionAge)
+		maps.DeleteFunc(a.sessions, func(_ string, opened time.Time) bool { return opened.Before(cutoff) })
 		a.failedLogins = 0
 	case LoginFailed:
 		a.failedLogins++
@@ -211,8 +218,14 @@ func (a *Account) VerifiedAt() time.Time { return a.verifiedAt }
 // Subscribed reports whether the account gets the newsletter.
 func (a *Account) Subscribed() bool { return a.subscribed }
 
-// HasSession reports whether a session is open (logged in and neither logged
-// out nor ended by a password reset).
+// MaxSessionAge is the longest a session may last: the commands refuse a
+// longer session lifetime, and the account forgets sessions opened longer
+// ago than that before its latest login.
+const MaxSessionAge = 90 * 24 * time.Hour
+
+// HasSession reports whether a session is open (logged in, neither logged
+// out nor ended by a password reset, and opened less than MaxSessionAge
+// before the latest login).
 func (a *Account) HasSession(sessionID string) bool {
 	_, ok := a.sessions[sessionID]
 	return ok

@@ -65,11 +65,12 @@ var rules = map[string]rule{
 	"eventstore/esdb/esdbtestdouble": {external: []string{esdbGo, grpc, uuid}, testSupport: true},
 	"eventstore/eventstoretest":      {internal: []string{"eventstore"}, external: []string{uuid}, testSupport: true},
 
-	"apperr":                     {internal: []string{"domain/account", "domain/article", "domain/download", "domain/video", "eventstore"}},
-	"commands":                   {internal: []string{"apperr", "domain/account", "domain/article", "domain/video", "domain/download", "eventstore", "mail"}, external: []string{uuid}},
-	"adapters/postgres/sessions": {internal: []string{"commands", "eventstore"}, external: []string{pgx}, onlyCmd: true},
-	"adapters/postgres/phantoms": {internal: []string{"commands"}, external: []string{pgx}, onlyCmd: true},
-	"auth/password":              {external: []string{"golang.org/x/crypto"}},
+	"apperr":                      {internal: []string{"domain/account", "domain/article", "domain/download", "domain/video", "eventstore"}},
+	"commands":                    {internal: []string{"apperr", "domain/account", "domain/article", "domain/video", "domain/download", "eventstore", "mail"}, external: []string{uuid}},
+	"adapters/postgres/sessions":  {internal: []string{"commands", "eventstore"}, external: []string{pgx}, onlyCmd: true},
+	"adapters/postgres/phantoms":  {internal: []string{"commands"}, external: []string{pgx}, onlyCmd: true},
+	"adapters/postgres/snapshots": {internal: []string{"commands"}, external: []string{pgx}, onlyCmd: true},
+	"auth/password":               {external: []string{"golang.org/x/crypto"}},
 
 	"projections":          {internal: []string{"apperr", "eventstore"}, external: []string{watermill, uuid, pgx, prom}},
 	"projections/accounts": {internal: []string{"apperr", "domain/account", "eventstore", "platform/pgerr", "projections"}, external: []string{uuid, pgx}},
