@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/domain/download"
 	"github.com/multimedia-portal/multimedia/domain/video"
 )
 
@@ -42,6 +43,8 @@ func TestFrom(t *testing.T) {
 			map[string]any{"field": "format", "available": []string{"mp4-1080p"}}},
 		{"unverified login reads as bad credentials", fmt.Errorf("%w: %w", account.ErrInvalidCredentials, account.ErrNotVerified),
 			InvalidCredentials, "the email address or the password is wrong", nil},
+		{"download without a format", fmt.Errorf("%w: video id and format are required", download.ErrInvalidArgument), InvalidArgument,
+			"invalid argument: video id and format are required", nil},
 		{"unknown", bug, Internal, "internal error", nil},
 	}
 	for _, tt := range tests {
