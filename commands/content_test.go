@@ -21,6 +21,7 @@ import (
 	"github.com/multimedia-portal/multimedia/domain/download"
 	"github.com/multimedia-portal/multimedia/domain/video"
 	"github.com/multimedia-portal/multimedia/eventstore"
+	"github.com/multimedia-portal/multimedia/eventstore/memory"
 	"github.com/multimedia-portal/multimedia/eventstore/postgres"
 	"github.com/multimedia-portal/multimedia/platform/pgtest"
 	"github.com/multimedia-portal/multimedia/projections"
@@ -30,9 +31,22 @@ import (
 
 var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
+// newContent is the content commands on an in-memory event store of their
+// own: for tests of what the commands decide, which need no database.
 func newContent(t *testing.T) (*commands.Content, eventstore.Store) {
-	e := newContentEnv(t, false)
-	return e.content, e.store
+	t.Helper()
+	store := memory.New(memory.Options{})
+	return contentOn(t, store), store
+}
+
+func contentOn(t *testing.T, store eventstore.Store) *commands.Content {
+	t.Helper()
+	c, err := commands.NewContent(commands.ContentConfig{Store: store, DownloadBaseURL: "https://media.example.org/v",
+		Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // contentEnv is the content commands on a store of their own.
@@ -61,12 +75,20 @@ func newContentEnv(t *testing.T, production bool) *contentEnv {
 	if production {
 		store = audit.NewChainedStore(pg)
 	}
-	c, err := commands.NewContent(commands.ContentConfig{Store: store, DownloadBaseURL: "https://media.example.org/v",
-		Now: func() time.Time { return t0 }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &contentEnv{content: c, store: store, pool: pool}
+	return &contentEnv{content: contentOn(t, store), store: store, pool: pool}
+}
+
+// newContentEnvInMemory is the content commands on the in-memory event
+// store wrapped in the audit chain as `serve` wraps its store, with a
+// fresh database for the read models only (commits without waiting for
+// the WAL flush, as in newContentEnv): for tests of the commands and
+// projections under load, where Postgres's event store is not the
+// subject (eventstore/postgres and projections/content test that).
+func newContentEnvInMemory(t *testing.T) *contentEnv {
+	t.Helper()
+	pool := pgtest.Connect(t, pgtest.NewDatabase(t)+"&options=-c%20synchronous_commit%3Doff", true)
+	store := audit.NewChainedStore(memory.New(memory.Options{}))
+	return &contentEnv{content: contentOn(t, store), store: store, pool: pool}
 }
 
 // newAccount writes a registered (and, if verified, verified) account's
@@ -158,42 +180,38 @@ func TestDownloadRules(t *testing.T) {
 func countDownloads(t *testing.T, store eventstore.Store, videoID string) int {
 	t.Helper()
 	n := 0
-	for after := eventstore.Start; ; {
-		page, err := store.ReadAll(context.Background(), after, 5000)
+	for re, err := range eventstore.AllEvents(context.Background(), store, eventstore.Start, 5000) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, re := range page {
-			if re.Type != account.VideoDownloadedType {
-				continue
-			}
-			var e account.VideoDownloaded
-			if err := json.Unmarshal(re.Data, &e); err != nil {
-				t.Fatal(err)
-			}
-			if e.VideoID == videoID {
-				n++
-			}
+		if re.Type != account.VideoDownloadedType {
+			continue
 		}
-		if len(page) < 5000 {
-			return n
+		var e account.VideoDownloaded
+		if err := json.Unmarshal(re.Data, &e); err != nil {
+			t.Fatal(err)
 		}
-		after = page[len(page)-1].Position
+		if e.VideoID == videoID {
+			n++
+		}
 	}
+	return n
 }
 
 // TestConcurrentDownloads: 50 clients, each its own account, download 2,000
 // times each at once through the download command, on the audit-chained
-// store as `serve` wires it, while the projectors run; the log holds
-// exactly 100,000 downloads of the video, and so do the video's count and
-// the statistics.
+// in-memory store (the chain as `serve` wires it), while the projectors
+// run into Postgres read models; the log holds exactly 100,000 downloads of
+// the video, and so do the video's count and the statistics. Concurrent
+// appends on Postgres itself are the subject of eventstore/postgres's
+// contract suite and of projections/content's TestConcurrentDownloads.
 func TestConcurrentDownloads(t *testing.T) {
 	clients, each := 50, 2000
 	if testing.Short() {
 		clients, each = 10, 100
 	}
 	ctx := context.Background()
-	env := newContentEnv(t, true)
+	env := newContentEnvInMemory(t)
 	c, store := env.content, env.store
 	waiter := runProjections(t, env)
 	videoID := publishVideo(t, c)
