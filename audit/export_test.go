@@ -122,18 +122,13 @@ func seedContent(t *testing.T, store eventstore.Store, at time.Time) (videos []s
 func allEvents(t *testing.T, store eventstore.Store) []eventstore.RecordedEvent {
 	t.Helper()
 	var out []eventstore.RecordedEvent
-	after := eventstore.Start
-	for {
-		page, err := store.ReadAll(ctxT(t), after, 1000)
+	for e, err := range eventstore.AllEvents(ctxT(t), store, eventstore.Start, 1000) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, page...)
-		if len(page) < 1000 {
-			return out
-		}
-		after = page[len(page)-1].Position
+		out = append(out, e)
 	}
+	return out
 }
 
 func canon(t *testing.T, b []byte) string {
