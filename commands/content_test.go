@@ -184,10 +184,10 @@ func countDownloads(t *testing.T, store eventstore.Store, videoID string) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if re.Type != account.VideoDownloadedType {
+		if re.Type != download.VideoDownloadedType {
 			continue
 		}
-		var e account.VideoDownloaded
+		var e download.VideoDownloaded
 		if err := json.Unmarshal(re.Data, &e); err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/domain/article"
+	"github.com/multimedia-portal/multimedia/domain/download"
 	"github.com/multimedia-portal/multimedia/domain/video"
 	"github.com/multimedia-portal/multimedia/projections"
 	"github.com/multimedia-portal/multimedia/projections/content"
@@ -39,6 +40,9 @@ func TestTypeNamesAreTheDomains(t *testing.T) {
 		{content.VideoPublishedType, written(video.Encode(video.VideoPublished{}))},
 		{content.VideoUpdatedType, written(video.Encode(video.VideoUpdated{}))},
 		{content.VideoWithdrawnType, written(video.Encode(video.VideoWithdrawn{}))},
+		{content.VideoDownloadedType, written(download.Encode(download.VideoDownloaded{}))},
+		// Downloads recorded before they had streams of their own are on
+		// account streams, under the same name.
 		{content.VideoDownloadedType, written(account.Encode(account.VideoDownloaded{}))},
 	}
 	known := map[string]bool{}
@@ -91,8 +95,9 @@ func TestDomainEventsProject(t *testing.T) {
 		Formats:   []video.Format{{Name: "mp4-1080p", SizeBytes: 2100}, {Name: "mp4-720p", SizeBytes: 900}},
 		UpdatedAt: at.Add(2 * time.Hour)})))
 	accountID := uuid.NewString()
-	e.append(t, account.StreamID(accountID), enc(account.Encode(account.VideoDownloaded{AccountID: accountID,
-		VideoID: videoID, Format: "mp4-720p", At: at.Add(3 * time.Hour)})))
+	downloadAt := at.Add(3 * time.Hour)
+	e.append(t, download.StreamID(accountID, downloadAt), enc(download.Encode(download.VideoDownloaded{AccountID: accountID,
+		VideoID: videoID, Format: "mp4-720p", At: downloadAt})))
 	// A video published and withdrawn.
 	goneVideo := uuid.NewString()
 	pos := e.append(t, video.StreamID(goneVideo), enc(video.Encode(video.VideoPublished{VideoID: goneVideo, Title: "Gone",

@@ -11,7 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/domain/download"
 	"github.com/multimedia-portal/multimedia/domain/video"
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/eventstore/postgres"
@@ -112,7 +112,7 @@ func (e *env) publishVideo(t testing.TB, title string, at time.Time) (uuid.UUID,
 	return id, pos
 }
 
-// download is a VideoDownloaded.v1 event, as the download command writes it.
-func download(t testing.TB, acct, videoID uuid.UUID, format string, at time.Time) eventstore.EventData {
-	return encoded(t)(account.Encode(account.VideoDownloaded{AccountID: acct.String(), VideoID: videoID.String(), Format: format, At: at}))
+// downloaded is a VideoDownloaded.v1 event, as the download command writes it.
+func downloaded(t testing.TB, acct, videoID uuid.UUID, format string, at time.Time) eventstore.EventData {
+	return encoded(t)(download.Encode(download.VideoDownloaded{AccountID: acct.String(), VideoID: videoID.String(), Format: format, At: at}))
 }

@@ -27,7 +27,7 @@ func TestVideoCache(t *testing.T) {
 		t.Fatalf("first read: %+v, %v", first, err)
 	}
 	read := time.Now()
-	e.wait(t, e.append(t, "account-"+uuid.NewString(), download(t, uuid.New(), video, "mp4-720p", at)))
+	e.wait(t, e.append(t, "account-"+uuid.NewString(), downloaded(t, uuid.New(), video, "mp4-720p", at)))
 	if fresh, err := cached.VideoFresh(ctx, video.String()); err != nil || fresh.Downloads != 1 {
 		t.Fatalf("fresh read: %+v, %v", fresh, err)
 	}

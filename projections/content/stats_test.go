@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/domain/download"
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/projections"
 	"github.com/multimedia-portal/multimedia/projections/content"
@@ -34,13 +34,13 @@ func recount(t *testing.T, s eventstore.Store, q content.SeriesQuery) content.Se
 		if e.Type != content.VideoDownloadedType {
 			continue
 		}
-		ev, err := account.Decode(e.Type, e.Data)
+		ev, err := download.Decode(e.Type, e.Data)
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, ok := ev.(account.VideoDownloaded)
+		d, ok := ev.(download.VideoDownloaded)
 		if !ok {
-			t.Fatalf("event %s decodes to %T, want account.VideoDownloaded", e.ID, ev)
+			t.Fatalf("event %s decodes to %T, want download.VideoDownloaded", e.ID, ev)
 		}
 		b := q.Interval.Floor(d.At)
 		if b.Before(from) || b.After(to) || (q.VideoID != "" && d.VideoID != q.VideoID) || (q.Format != "" && d.Format != q.Format) {
@@ -93,7 +93,7 @@ func history(t *testing.T, e *env, r *rand.Rand, start time.Time, days int) ([]u
 				evs := make([]eventstore.EventData, 1+rw.IntN(25))
 				for i := range evs {
 					at := start.Add(time.Duration(rw.Int64N(int64(days) * int64(24*time.Hour))))
-					evs[i] = download(t, acct, videos[rw.IntN(len(videos))], defaultFormats[rw.IntN(3)].Name, at)
+					evs[i] = downloaded(t, acct, videos[rw.IntN(len(videos))], defaultFormats[rw.IntN(3)].Name, at)
 				}
 				res, err := e.store.Append(context.Background(), "account-"+acct.String(), eventstore.Any, evs...)
 				if err != nil {
@@ -268,7 +268,7 @@ func TestConcurrentDownloads(t *testing.T) {
 			for i := 0; i < each; i += 20 {
 				evs := make([]eventstore.EventData, 20)
 				for j := range evs {
-					evs[j] = download(t, acct, video, defaultFormats[(c+i+j)%3].Name, day.Add(time.Duration(i+j)*time.Minute))
+					evs[j] = downloaded(t, acct, video, defaultFormats[(c+i+j)%3].Name, day.Add(time.Duration(i+j)*time.Minute))
 				}
 				res, err := e.store.Append(context.Background(), "account-"+acct.String(), eventstore.Any, evs...)
 				if err != nil {
