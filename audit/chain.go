@@ -8,10 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -201,7 +199,7 @@ func (c *chainedStore) Append(ctx context.Context, stream string, expected event
 			c.remember(stream, res.NextExpectedVersion)
 			return res, nil
 		case retrying && errors.Is(err, eventstore.ErrWrongExpectedVersion) && attempt < c.opts.MaxRetries:
-			if err := backoff(ctx, attempt); err != nil {
+			if err := eventstore.Backoff(ctx, attempt, 6); err != nil {
 				return eventstore.AppendResult{}, err
 			}
 			continue
@@ -217,20 +215,6 @@ func (c *chainedStore) Append(ctx context.Context, stream string, expected event
 			}
 			return eventstore.AppendResult{}, err
 		}
-	}
-}
-
-// backoff waits a random while, growing with attempt, so that writers
-// racing for one stream's tail spread out instead of colliding again.
-func backoff(ctx context.Context, attempt int) error {
-	d := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

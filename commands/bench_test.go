@@ -13,19 +13,17 @@ import (
 	"github.com/multimedia-portal/multimedia/adapters/postgres/sessions"
 	"github.com/multimedia-portal/multimedia/adapters/postgres/snapshots"
 	"github.com/multimedia-portal/multimedia/audit"
-	"github.com/multimedia-portal/multimedia/auth/password"
 	"github.com/multimedia-portal/multimedia/commands"
-	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/eventstore/postgres"
 	"github.com/multimedia-portal/multimedia/platform/pgtest"
 )
 
-// insertHistorySQL writes an account's history straight into es_events
-// (setup speed: 101,000 events through the commands would take an hour
-// of password hashing): registered and verified, then $3 logins, one a
-// day, on the account stream, and $4 downloads, one every 15 minutes, in
-// the account's monthly download streams, as the commands write them.
-const insertHistorySQL = `
+// insertAccountSQL writes an account straight into es_events (setup
+// speed: 101,000 events through the commands would take an hour of
+// password hashing): registered and verified, then $3 logins, one a day,
+// on the account stream. The downloads follow (insertHistorySQL,
+// insertLegacySQL).
+const insertAccountSQL = `
 INSERT INTO es_events (event_id, stream_id, version, type, data)
 SELECT gen_random_uuid(), 'account-' || $1, v, t, d FROM (VALUES
   (0, 'AccountRegistered.v1', jsonb_build_object('account_id', $1::text, 'email', $1::text || '@example.com',
@@ -35,31 +33,27 @@ SELECT gen_random_uuid(), 'account-' || $1, v, t, d FROM (VALUES
 UNION ALL
 SELECT gen_random_uuid(), 'account-' || $1, 2 + g, 'LoggedIn.v1',
   jsonb_build_object('account_id', $1::text, 'session_id', gen_random_uuid(), 'at', $2::timestamptz + g * interval '1 day' + interval '1 hour')
-FROM generate_series(0, $3::int - 1) g
+FROM generate_series(0, $3::int - 1) g`
+
+// downloadsSQL is $4 downloads of the account, one every 15 minutes.
+const downloadsSQL = `SELECT g, $2::timestamptz + interval '2 hours' + g * interval '15 minutes' AS at FROM generate_series(0, $4::int - 1) g`
+
+// insertHistorySQL is the account with its downloads in its monthly
+// download streams, as the commands write them.
+const insertHistorySQL = insertAccountSQL + `
 UNION ALL
 SELECT gen_random_uuid(), 'downloads-' || $1 || '-' || to_char(at, 'YYYY-MM'),
   row_number() OVER (PARTITION BY to_char(at, 'YYYY-MM') ORDER BY g) - 1, 'VideoDownloaded.v1',
   jsonb_build_object('account_id', $1::text, 'video_id', '0b0f6c4e-6a43-4d0f-9a55-2f3c1b0c2d11', 'format', 'mp4-1080p', 'at', at)
-FROM (SELECT g, $2::timestamptz + interval '2 hours' + g * interval '15 minutes' AS at FROM generate_series(0, $4::int - 1) g) dl`
+FROM (` + downloadsSQL + `) dl`
 
-// insertLegacySQL writes the same history as before downloads had streams
-// of their own: everything on the account stream.
-const insertLegacySQL = `
-INSERT INTO es_events (event_id, stream_id, version, type, data)
-SELECT gen_random_uuid(), 'account-' || $1, v, t, d FROM (VALUES
-  (0, 'AccountRegistered.v1', jsonb_build_object('account_id', $1::text, 'email', $1::text || '@example.com',
-      'password_hash', '$argon2id$bench', 'newsletter', false, 'registered_at', $2::timestamptz)),
-  (1, 'AccountVerified.v1', jsonb_build_object('account_id', $1::text, 'at', $2::timestamptz + interval '1 minute'))
-) AS e(v, t, d)
-UNION ALL
-SELECT gen_random_uuid(), 'account-' || $1, 2 + g, 'LoggedIn.v1',
-  jsonb_build_object('account_id', $1::text, 'session_id', gen_random_uuid(), 'at', $2::timestamptz + g * interval '1 day' + interval '1 hour')
-FROM generate_series(0, $3::int - 1) g
+// insertLegacySQL is the same history as stored before downloads had
+// streams of their own: everything on the account stream.
+const insertLegacySQL = insertAccountSQL + `
 UNION ALL
 SELECT gen_random_uuid(), 'account-' || $1, 2 + $3::int + g, 'VideoDownloaded.v1',
-  jsonb_build_object('account_id', $1::text, 'video_id', '0b0f6c4e-6a43-4d0f-9a55-2f3c1b0c2d11', 'format', 'mp4-1080p',
-      'at', $2::timestamptz + interval '2 hours' + g * interval '15 minutes')
-FROM generate_series(0, $4::int - 1) g`
+  jsonb_build_object('account_id', $1::text, 'video_id', '0b0f6c4e-6a43-4d0f-9a55-2f3c1b0c2d11', 'format', 'mp4-1080p', 'at', at)
+FROM (` + downloadsSQL + `) dl`
 
 func insertHistory(b *testing.B, pool *pgxpool.Pool, sql, id string, logins, downloads int) {
 	b.Helper()
@@ -83,28 +77,13 @@ func BenchmarkNewsletterToggle(b *testing.B) {
 	raw := postgres.New(ctx, pool, postgres.Options{})
 	b.Cleanup(raw.Close)
 	store := audit.NewChainedStore(raw)
-	hasher, err := password.New(password.DefaultParams)
-	if err != nil {
-		b.Fatal(err)
-	}
-	codes, err := account.NewCodeHasher([]byte("bench-secret-of-at-least-32-bytes"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	accts, err := commands.NewAccounts(commands.AccountsConfig{Store: store, Passwords: hasher, Codes: codes,
-		Outbox: &recordingMailer{}, Sessions: sessions.New(pool), Phantoms: phantoms.New(pool), Snapshots: snapshots.New(pool)})
-	if err != nil {
-		b.Fatal(err)
-	}
+	accts := newAccountsOn(b, store, sessions.New(pool), phantoms.New(pool),
+		func(c *commands.AccountsConfig) { c.Snapshots = snapshots.New(pool) }).accounts
 	fresh, heavy, legacy := uuid.NewString(), uuid.NewString(), uuid.NewString()
 	insertHistory(b, pool, insertHistorySQL, fresh, 0, 0)
 	insertHistory(b, pool, insertHistorySQL, heavy, 1000, 100_000)
 	insertHistory(b, pool, insertLegacySQL, legacy, 1000, 100_000)
-	unsnapshotted, err := commands.NewAccounts(commands.AccountsConfig{Store: store, Passwords: hasher, Codes: codes,
-		Outbox: &recordingMailer{}, Sessions: sessions.New(pool), Phantoms: phantoms.New(pool)})
-	if err != nil {
-		b.Fatal(err)
-	}
+	unsnapshotted := newAccountsOn(b, store, sessions.New(pool), phantoms.New(pool)).accounts
 	subscribed := false
 	toggle := func(id string) time.Duration {
 		start := time.Now()

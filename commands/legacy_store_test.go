@@ -12,7 +12,6 @@ import (
 	"github.com/multimedia-portal/multimedia/adapters/postgres/phantoms"
 	"github.com/multimedia-portal/multimedia/adapters/postgres/sessions"
 	"github.com/multimedia-portal/multimedia/audit"
-	"github.com/multimedia-portal/multimedia/auth/password"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/domain/download"
@@ -169,20 +168,9 @@ func TestLegacyStoreStillWorks(t *testing.T) {
 		t.Fatalf("alice's state at the end of October: %+v, %v", st, err)
 	}
 
-	// The old accounts still work with today's commands.
-	hasher, err := password.New(password.DefaultParams)
-	if err != nil {
-		t.Fatal(err)
-	}
-	codes, err := account.NewCodeHasher([]byte("legacy-fixture-secret-of-32bytes"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	accts, err := commands.NewAccounts(commands.AccountsConfig{Store: env.store, Passwords: hasher, Codes: codes,
-		Outbox: &recordingMailer{}, Sessions: sessions.New(env.pool), Phantoms: phantoms.New(env.pool)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The old accounts still work with today's commands, on today's clock.
+	accts := newAccountsOn(t, env.store, sessions.New(env.pool), phantoms.New(env.pool),
+		func(c *commands.AccountsConfig) { c.Now = nil }).accounts
 	login, err := accts.Login(ctx, commands.Login{Email: "alice@example.com", Password: legacyPassword})
 	if err != nil || login.AccountID != alice {
 		t.Fatalf("login to alice: %+v, %v", login, err)

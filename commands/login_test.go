@@ -12,7 +12,6 @@ import (
 	"github.com/multimedia-portal/multimedia/adapters/postgres/phantoms"
 	"github.com/multimedia-portal/multimedia/adapters/postgres/sessions"
 	"github.com/multimedia-portal/multimedia/adapters/postgres/snapshots"
-	"github.com/multimedia-portal/multimedia/auth/password"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
 )
@@ -93,20 +92,8 @@ func TestResetForgetsKnownDevices(t *testing.T) {
 func TestLoginsWhileDownloadingNeverConflict(t *testing.T) {
 	ctx := context.Background()
 	env := newContentEnv(t, true)
-	hasher, err := password.New(password.DefaultParams)
-	if err != nil {
-		t.Fatal(err)
-	}
-	codes, err := account.NewCodeHasher([]byte("contention-test-secret-of-32byte"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &accountsEnv{mailer: &recordingMailer{}, clock: &clock{now: t0}}
-	if e.accounts, err = commands.NewAccounts(commands.AccountsConfig{Store: env.store, Passwords: hasher, Codes: codes,
-		Outbox: e.mailer, Sessions: sessions.New(env.pool), Phantoms: phantoms.New(env.pool), Snapshots: snapshots.New(env.pool),
-		Now: e.clock.Now}); err != nil {
-		t.Fatal(err)
-	}
+	e := newAccountsOn(t, env.store, sessions.New(env.pool), phantoms.New(env.pool),
+		func(c *commands.AccountsConfig) { c.Snapshots = snapshots.New(env.pool) })
 	const addr, pw = "tv-desk@example.com", "Busy-Evening-News-7"
 	e.registerVerified(t, addr, pw)
 	videoID := publishVideo(t, env.content)

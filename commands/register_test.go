@@ -127,7 +127,10 @@ func newAccountsOnPostgres(t *testing.T) *accountsEnv {
 	return newAccountsOn(t, store, sessions.New(pool), phantoms.New(pool))
 }
 
-func newAccountsOn(t *testing.T, store eventstore.Store, ss commands.SessionStore, ps commands.PhantomStore) *accountsEnv {
+// newAccountsOn is the account commands on store, ss and ps, with a test
+// clock and mailer; tune, if given, changes the configuration (snapshots,
+// say) before the commands are made.
+func newAccountsOn(t testing.TB, store eventstore.Store, ss commands.SessionStore, ps commands.PhantomStore, tune ...func(*commands.AccountsConfig)) *accountsEnv {
 	t.Helper()
 	hasher, err := password.New(password.DefaultParams)
 	if err != nil {
@@ -139,8 +142,12 @@ func newAccountsOn(t *testing.T, store eventstore.Store, ss commands.SessionStor
 	}
 	env := &accountsEnv{store: store, mailer: &recordingMailer{}, clock: &clock{now: t0}}
 	env.instance = func() *commands.Accounts {
-		a, err := commands.NewAccounts(commands.AccountsConfig{Store: store, Passwords: hasher, Codes: codes,
-			Outbox: env.mailer, Sessions: ss, Phantoms: ps, Now: env.clock.Now})
+		cfg := commands.AccountsConfig{Store: store, Passwords: hasher, Codes: codes,
+			Outbox: env.mailer, Sessions: ss, Phantoms: ps, Now: env.clock.Now}
+		for _, f := range tune {
+			f(&cfg)
+		}
+		a, err := commands.NewAccounts(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/google/uuid"
@@ -208,7 +207,7 @@ func update[A, E any](ctx context.Context, r repository, kind aggregate[A, E], s
 				// and reset-confirm, and an id would tell them the account exists.
 				return eventstore.Position{}, fmt.Errorf("the %s kept changing: %w", kind.name, ErrConflict)
 			}
-			if err := jitter(ctx, attempt); err != nil {
+			if err := eventstore.Backoff(ctx, attempt, 5); err != nil {
 				return eventstore.Position{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 			}
 		default:
@@ -216,20 +215,6 @@ func update[A, E any](ctx context.Context, r repository, kind aggregate[A, E], s
 			// (the outbox's relay settles mails by looking for the event).
 			return eventstore.Position{}, fmt.Errorf("append to %s: %w: %w", stream, ErrUnavailable, err)
 		}
-	}
-}
-
-// jitter waits a random moment below 1 ms << attempt (at most 32 ms), or
-// until ctx ends.
-func jitter(ctx context.Context, attempt int) error {
-	d := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 5)))
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

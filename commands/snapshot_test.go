@@ -9,9 +9,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/multimedia-portal/multimedia/auth/password"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/eventstore/memory"
 )
 
 // memSnapshots is an in-memory commands.SnapshotStore that counts what it
@@ -62,21 +62,9 @@ func (m *memSnapshots) set(s commands.Snapshot) {
 func TestSnapshotsAreACache(t *testing.T) {
 	ctx := context.Background()
 	snaps := &memSnapshots{snaps: map[string]commands.Snapshot{}}
-	e := newAccounts(t)
-	hasher, err := password.New(password.DefaultParams)
-	if err != nil {
-		t.Fatal(err)
-	}
-	codes, err := account.NewCodeHasher([]byte("register-test-secret-of-32-bytes!"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.accounts, err = commands.NewAccounts(commands.AccountsConfig{Store: e.store, Passwords: hasher, Codes: codes,
-		Outbox: e.mailer, Sessions: newMemSessions(), Phantoms: newMemPhantoms(), Now: e.clock.Now,
-		Snapshots: snaps, SnapshotEvery: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := newAccountsOn(t, memory.New(memory.Options{}), newMemSessions(), newMemPhantoms(), func(c *commands.AccountsConfig) {
+		c.Snapshots, c.SnapshotEvery = snaps, 4
+	})
 	const addr, pw = "reader@example.com", "Cached-Account-Pass-9"
 	e.registerVerified(t, addr, pw)
 	res, err := e.accounts.Login(ctx, commands.Login{Email: addr, Password: pw})
