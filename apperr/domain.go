@@ -76,6 +76,9 @@ var table = []row{
 		"only verified accounts can download: enter the verification code we emailed you, or ask for a new one", "reason", "account_not_verified")},
 	{account.ErrInvalidArgument, InvalidArgument, same(InvalidArgument)},
 	{download.ErrInvalidArgument, InvalidArgument, same(InvalidArgument)},
+	// A command that needs the data key of an erased account (a download
+	// or login racing the erasure): the account is gone.
+	{account.ErrAccountErased, AccountErased, fixed(AccountErased, "the account was erased")},
 
 	{video.ErrNotFound, VideoNotFound, func(err error, added map[string]any) *Error {
 		if id, ok := added["video_id"].(string); ok {

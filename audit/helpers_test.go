@@ -136,14 +136,15 @@ func appendHistory(t *testing.T, store eventstore.Store, id string, history []ge
 	return out
 }
 
-// claimEmail appends the e-mail claim of an account.
+// claimEmail appends the e-mail claim of an account, in the legacy
+// (unkeyed) stream: a service without WithPrivacy finds it there.
 func claimEmail(t *testing.T, store eventstore.Store, id, email string, at time.Time) {
 	t.Helper()
 	norm, err := account.NormaliseEmail(email)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Append(ctxT(t), norm.StreamID(), eventstore.NoStream, toData(t, genEvent{account.EmailClaimed{AccountID: id, At: at}, at})); err != nil {
+	if _, err := store.Append(ctxT(t), norm.LegacyStreamID(), eventstore.NoStream, toData(t, genEvent{account.EmailClaimed{AccountID: id, At: at}, at})); err != nil {
 		t.Fatal(err)
 	}
 }

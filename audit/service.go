@@ -36,8 +36,18 @@ const MaxPageSize = 1000
 // error wrapped with %w, which apperr.From gives its code (a store that
 // cannot be reached is Unavailable: 503, not 500).
 type Service struct {
-	store eventstore.Store
-	now   func() time.Time
+	store  eventstore.Store
+	now    func() time.Time
+	claims *account.CodeHasher
+	keys   Keys
+}
+
+// Keys opens the personal fields of an account's events: the accounts'
+// data key store (commands.DataKeys satisfies it).
+type Keys interface {
+	// ForReading returns the account's cipher, account.ErasedCipher once
+	// its key is destroyed.
+	ForReading(ctx context.Context, accountID string) (account.Cipher, error)
 }
 
 // Option tunes a Service.
@@ -47,13 +57,36 @@ type Option func(*Service)
 // are looked for (default time.Now).
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
-// NewService returns a Service reading store.
+// NewService returns a Service reading store. Until WithPrivacy gives it
+// the keys, sealed personal fields read as account.Erased and addresses
+// are found in legacy (unkeyed) claim streams only.
 func NewService(store eventstore.Store, opts ...Option) *Service {
 	s := &Service{store: store, now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}
 	return s
+}
+
+// WithPrivacy returns a copy of s that finds addresses through their keyed
+// claim streams (claims) and opens personal fields with the accounts' data
+// keys (keys): an erased account's read account.Erased.
+func (s *Service) WithPrivacy(claims *account.CodeHasher, keys Keys) *Service {
+	c := *s
+	c.claims, c.keys = claims, keys
+	return &c
+}
+
+// cipher returns the account's cipher for reading.
+func (s *Service) cipher(ctx context.Context, accountID string) (account.Cipher, error) {
+	if s.keys == nil {
+		return account.ErasedCipher, nil
+	}
+	c, err := s.keys.ForReading(ctx, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("audit: the key of account %s: %w", accountID, err)
+	}
+	return c, nil
 }
 
 // Store returns the store the service reads.
@@ -79,30 +112,41 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// AccountIDByEmail finds the account that claimed an address, through the
-// e-mail claim stream (account.EmailStreamID of the normalised address).
+// AccountIDByEmail finds the account that holds an address now, through
+// the e-mail claim stream (CodeHasher.ClaimStreamID of the normalised
+// address, or the legacy unkeyed stream of an older store). An erased
+// account released its address: it is not found by it any more.
 func (s *Service) AccountIDByEmail(ctx context.Context, email string) (string, error) {
 	norm, err := account.NormaliseEmail(email)
 	if err != nil {
 		return "", invalid("email: %v", err)
 	}
-	page, err := s.store.ReadStream(ctx, norm.StreamID(), 0, 100)
-	if err != nil {
-		return "", fmt.Errorf("audit: read the claim of an address: %w", err)
+	streams := []string{norm.LegacyStreamID()}
+	if s.claims != nil {
+		streams = []string{s.claims.ClaimStreamID(norm), norm.LegacyStreamID()}
 	}
-	for _, re := range page {
-		if re.Type != account.EmailClaimedType {
+	for _, stream := range streams {
+		page, err := s.store.ReadStream(ctx, stream, 0, 100)
+		if err != nil {
+			return "", fmt.Errorf("audit: read the claim of an address: %w", err)
+		}
+		if len(page) == 0 {
 			continue
 		}
-		e, err := account.Decode(re.Type, re.Data)
-		if err != nil {
-			return "", fmt.Errorf("audit: decode %s version %d: %w", re.StreamID, re.Version, err)
+		history := make([]account.Event, 0, len(page))
+		for _, re := range page {
+			e, err := account.Decode(re.Type, re.Data)
+			if err != nil {
+				return "", fmt.Errorf("audit: decode %s version %d: %w", re.StreamID, re.Version, err)
+			}
+			history = append(history, e)
 		}
-		if c, ok := e.(account.EmailClaimed); ok && c.AccountID != "" {
-			return c.AccountID, nil
+		if owner := account.EmailClaimFromHistory(history).ClaimedBy(); owner != "" {
+			return owner, nil
 		}
+		break
 	}
-	return "", fmt.Errorf("%w: no account claimed that address", ErrNotFound)
+	return "", fmt.Errorf("%w: no account holds that address", ErrNotFound)
 }
 
 // HistoryEvent is one event as an auditor sees it: secrets redacted.
@@ -136,11 +180,13 @@ type HistoryPage struct {
 	Next *uint64 `json:"next"`
 }
 
-// ToHistoryEvent redacts a stored event for an auditor.
-func ToHistoryEvent(re eventstore.RecordedEvent) HistoryEvent {
+// ToHistoryEvent redacts a stored event for an auditor, its personal
+// fields (payload and client IP) opened with c: account.Erased where c's
+// key is destroyed.
+func ToHistoryEvent(re eventstore.RecordedEvent, c account.Cipher) HistoryEvent {
 	md := json.RawMessage("{}")
 	if len(re.Metadata) > 0 {
-		md = redactJSON(re.Metadata)
+		md = redactJSON(openClientIP(re.Metadata, c))
 	}
 	return HistoryEvent{
 		EventID:    re.ID,
@@ -151,8 +197,51 @@ func ToHistoryEvent(re eventstore.RecordedEvent) HistoryEvent {
 		RecordedAt: re.RecordedAt.UTC(),
 		OccurredAt: eventTime(re),
 		Metadata:   md,
-		Data:       RedactData(re.Type, re.Data),
+		Data:       RedactData(re.Type, openData(re.Type, re.Data, c)),
 	}
+}
+
+// openData returns an account event's payload with its personal fields
+// opened by c; other payloads as they are.
+func openData(eventType string, data []byte, c account.Cipher) []byte {
+	if !account.HasPersonalData(eventType) {
+		return data
+	}
+	e, err := account.DecodeOpened(eventType, data, c)
+	if err != nil {
+		// A sealed field that does not open (altered bytes): show it erased
+		// rather than the ciphertext; Verify tells about the alteration.
+		if e, err = account.DecodeOpened(eventType, data, account.ErasedCipher); err != nil {
+			return data
+		}
+	}
+	_, out, err := account.Encode(e)
+	if err != nil {
+		return data
+	}
+	return out
+}
+
+// openClientIP returns metadata with its sealed client_ip opened by c.
+func openClientIP(metadata []byte, c account.Cipher) []byte {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(metadata, &m) != nil {
+		return metadata
+	}
+	var ip string
+	if raw, ok := m["client_ip"]; !ok || json.Unmarshal(raw, &ip) != nil || !account.IsSealed(ip) {
+		return metadata
+	}
+	opened, err := c.Open(ip)
+	if err != nil {
+		opened = account.Erased
+	}
+	m["client_ip"], _ = json.Marshal(opened)
+	out, err := json.Marshal(m)
+	if err != nil {
+		return metadata
+	}
+	return out
 }
 
 // eventTime is when an event happened: its metadata's occurred_at, else
@@ -189,6 +278,10 @@ func (s *Service) History(ctx context.Context, accountID string, afterVersion in
 	if err != nil {
 		return HistoryPage{}, err
 	}
+	c, err := s.cipher(ctx, id)
+	if err != nil {
+		return HistoryPage{}, err
+	}
 	if len(streams) == 0 {
 		return HistoryPage{}, fmt.Errorf("%w: account %s has no events", ErrNotFound, id)
 	}
@@ -204,7 +297,7 @@ func (s *Service) History(ctx context.Context, accountID string, afterVersion in
 			out.Next = &next
 			return false, nil
 		}
-		out.Events = append(out.Events, ToHistoryEvent(re))
+		out.Events = append(out.Events, ToHistoryEvent(re, c))
 		return true, nil
 	})
 	if err != nil {
@@ -218,8 +311,13 @@ func (s *Service) History(ctx context.Context, accountID string, afterVersion in
 type State struct {
 	AccountID string    `json:"account_id"`
 	AsOf      time.Time `json:"as_of"`
-	// Registered is false when AsOf is before the registration.
-	Registered        bool       `json:"registered"`
+	// Registered is false when AsOf is before the registration, and after
+	// an erasure.
+	Registered bool `json:"registered"`
+	// Erased is true from the account's erasure on; its personal fields
+	// (Email) read account.Erased once its key is destroyed.
+	Erased            bool       `json:"erased"`
+	ErasedAt          *time.Time `json:"erased_at"`
 	Email             string     `json:"email,omitempty"`
 	Status            string     `json:"status"`
 	Verified          bool       `json:"verified"`
@@ -250,6 +348,7 @@ const (
 	StatusNotRegistered       = "not_registered"
 	StatusPendingVerification = "pending_verification"
 	StatusVerified            = "verified"
+	StatusErased              = "erased"
 )
 
 // Fold builds a State event by event; StateAsOf uses it, tests compare it
@@ -257,11 +356,20 @@ const (
 type Fold struct {
 	s        State
 	sessions map[string]struct{}
+	cipher   account.Cipher
 }
 
-// NewFold starts the fold of an account as of an instant.
+// NewFold starts the fold of an account as of an instant; its personal
+// fields read account.Erased unless WithCipher gives the account's key.
 func NewFold(accountID string, asOf time.Time) *Fold {
-	return &Fold{s: State{AccountID: accountID, AsOf: asOf.UTC(), Status: StatusNotRegistered}, sessions: map[string]struct{}{}}
+	return &Fold{s: State{AccountID: accountID, AsOf: asOf.UTC(), Status: StatusNotRegistered},
+		sessions: map[string]struct{}{}, cipher: account.ErasedCipher}
+}
+
+// WithCipher makes the fold open personal fields with c.
+func (f *Fold) WithCipher(c account.Cipher) *Fold {
+	f.cipher = c
+	return f
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -274,7 +382,11 @@ func (f *Fold) Apply(re eventstore.RecordedEvent) error {
 	if !strings.HasPrefix(re.StreamID, download.StreamPrefix) {
 		s.Version = ptr(re.Version)
 	}
-	e, err := account.Decode(re.Type, re.Data)
+	e, err := account.DecodeOpened(re.Type, re.Data, f.cipher)
+	if err != nil && !errors.As(err, new(*account.UnknownEventTypeError)) {
+		// A sealed field that does not open: fold it as erased.
+		e, err = account.DecodeOpened(re.Type, re.Data, account.ErasedCipher)
+	}
 	var unknown *account.UnknownEventTypeError
 	if errors.As(err, &unknown) {
 		return nil
@@ -312,6 +424,10 @@ func (f *Fold) Apply(re eventstore.RecordedEvent) error {
 		s.Newsletter = false
 	case account.VideoDownloaded:
 		s.Downloads++
+	case account.AccountErased:
+		clear(f.sessions)
+		s.Registered, s.Verified, s.Newsletter = false, false, false
+		s.Erased, s.ErasedAt, s.Status = true, ptr(e.At.UTC()), StatusErased
 	}
 	s.OpenSessions = len(f.sessions)
 	return nil
@@ -344,7 +460,11 @@ func (s *Service) StateAsOf(ctx context.Context, accountID string, asOf time.Tim
 	if len(streams) == 0 {
 		return State{}, fmt.Errorf("%w: account %s has no events", ErrNotFound, id)
 	}
-	f := NewFold(id, asOf)
+	c, err := s.cipher(ctx, id)
+	if err != nil {
+		return State{}, err
+	}
+	f := NewFold(id, asOf).WithCipher(c)
 	err = walkMerged(ctx, s.store, streams, func(re eventstore.RecordedEvent) (bool, error) {
 		if eventTime(re).After(asOf) {
 			return false, nil

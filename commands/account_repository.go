@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/multimedia-portal/multimedia/domain/account"
@@ -10,13 +11,35 @@ import (
 )
 
 // accounts tells the generic repository how to fold and write an account
-// under policy, from a snapshot (account.EncodeSnapshot) when there is one.
-func accounts(policy account.Policy) aggregate[*account.Account, account.Event] {
-	return aggregate[*account.Account, account.Event]{name: "account", decode: account.Decode, encode: account.Encode,
-		empty: func() *account.Account { return account.FromHistory(policy, nil) }, apply: (*account.Account).Apply,
+// under policy, from a snapshot (account.EncodeSnapshot) when there is
+// one: its personal fields opened and sealed with c, the account's data
+// key (account.Erased where it is destroyed), and its snapshot sealed
+// whole under the same key (it holds the address).
+func accounts(policy account.Policy, c account.Cipher) aggregate[*account.Account, account.Event] {
+	return aggregate[*account.Account, account.Event]{name: "account",
+		decode: func(typ string, data []byte) (account.Event, error) { return account.DecodeOpened(typ, data, c) },
+		encode: func(e account.Event) (string, []byte, error) { return account.EncodeSealed(e, c) },
+		empty:  func() *account.Account { return account.FromHistory(policy, nil) }, apply: (*account.Account).Apply,
 		version: (*account.Account).Version,
-		snapshot: &snapshotting[*account.Account]{schema: account.SnapshotSchema, encode: account.EncodeSnapshot,
-			decode: func(b []byte) (*account.Account, error) { return account.DecodeSnapshot(policy, b) }}}
+		snapshot: &snapshotting[*account.Account]{schema: account.SnapshotSchema,
+			encode: func(a *account.Account) ([]byte, error) {
+				b, err := account.EncodeSnapshot(a)
+				if err != nil {
+					return nil, err
+				}
+				sealed, err := c.Seal(string(b))
+				return []byte(sealed), err
+			},
+			decode: func(b []byte) (*account.Account, error) {
+				plain, err := c.Open(string(b))
+				if err != nil {
+					return nil, err
+				}
+				if !account.IsSealed(string(b)) || plain == account.Erased {
+					return nil, errors.New("the snapshot is not sealed under the account's key")
+				}
+				return account.DecodeSnapshot(policy, []byte(plain))
+			}}}
 }
 
 func (h *Accounts) repo() repository {
@@ -25,7 +48,11 @@ func (h *Accounts) repo() repository {
 
 // loadAccount folds the account's stream.
 func (h *Accounts) loadAccount(ctx context.Context, accountID string) (*account.Account, error) {
-	return load(ctx, h.repo(), h.kind, account.StreamID(accountID))
+	c, err := h.keys.ForReading(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return load(ctx, h.repo(), accounts(h.policy, c), account.StreamID(accountID))
 }
 
 // decision is what a command decides given the current account. Returning
@@ -58,14 +85,24 @@ func (h *Accounts) update(ctx context.Context, accountID string, meta Meta, deci
 			afterAppend: func() error { return h.faults.check(h.faults.afterAppend) },
 		}
 	}
-	return update(ctx, h.repo(), h.kind, account.StreamID(accountID), meta, decide, fx)
+	// Every write needs the account's key: none is made for an erased
+	// account, so nothing personal is written for it (ErrAccountErased).
+	c, err := h.keys.ForWriting(ctx, accountID)
+	if err != nil {
+		return eventstore.Position{}, err
+	}
+	sealed, err := meta.sealed(c)
+	if err != nil {
+		return eventstore.Position{}, err
+	}
+	return update(ctx, h.repo(), accounts(h.policy, c), account.StreamID(accountID), sealed, decide, fx)
 }
 
 // lookup finds the account that owns email, through the email claim stream.
 // A claim whose account stream was never written (a crash between the two
-// appends of Register) counts as no account.
+// appends of Register) counts as no account, and so does an erased one.
 func (h *Accounts) lookup(ctx context.Context, email account.Email) (*account.Account, error) {
-	claim, err := h.loadClaim(ctx, email)
+	claim, _, err := h.loadClaim(ctx, email)
 	if err != nil {
 		return nil, err
 	}
@@ -82,10 +119,26 @@ func (h *Accounts) lookup(ctx context.Context, email account.Email) (*account.Ac
 	return a, nil
 }
 
-func (h *Accounts) loadClaim(ctx context.Context, email account.Email) (*account.EmailClaim, error) {
-	history, err := readStream(ctx, h.store, email.StreamID(), account.Decode)
+// loadClaim folds the address's claim stream (keyed name). When that
+// stream was never written it folds the legacy, unkeyed one instead
+// (stream is then its name): stores written before keyed names keep
+// working without a migration; a new claim always goes to the keyed
+// stream, and registration checks the legacy one first (claimEmail).
+func (h *Accounts) loadClaim(ctx context.Context, email account.Email) (claim *account.EmailClaim, stream string, err error) {
+	stream = h.codes.ClaimStreamID(email)
+	history, err := readStream(ctx, h.store, stream, account.Decode)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return account.EmailClaimFromHistory(history), nil
+	if len(history) == 0 {
+		legacy := email.LegacyStreamID()
+		old, err := readStream(ctx, h.store, legacy, account.Decode)
+		if err != nil {
+			return nil, "", err
+		}
+		if len(old) > 0 {
+			return account.EmailClaimFromHistory(old), legacy, nil
+		}
+	}
+	return account.EmailClaimFromHistory(history), stream, nil
 }

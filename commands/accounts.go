@@ -31,6 +31,13 @@ type AccountsConfig struct {
 	// SnapshotEvery is how many events past its snapshot an account is
 	// snapshotted again (default DefaultSnapshotEvery).
 	SnapshotEvery int
+	// Keys keeps each account's data key: the personal fields of its
+	// events are sealed under it, and erasure destroys it.
+	Keys DataKeys
+	// MailEraser and PhantomEraser delete an erased account's queued mail
+	// and phantom (usually the Outbox and the Phantoms store).
+	MailEraser    MailEraser
+	PhantomEraser PhantomEraser
 	// Policy holds the domain's limits; zero means account.DefaultPolicy().
 	Policy account.Policy
 	// SessionTTL is how long a login lasts (default 30 days).
@@ -61,6 +68,15 @@ func (c AccountsConfig) Validate() error {
 	}
 	if c.Phantoms == nil {
 		problems = append(problems, errors.New("accounts: Phantoms is nil"))
+	}
+	if c.Keys == nil {
+		problems = append(problems, errors.New("accounts: Keys is nil"))
+	}
+	if c.MailEraser == nil {
+		problems = append(problems, errors.New("accounts: MailEraser is nil"))
+	}
+	if c.PhantomEraser == nil {
+		problems = append(problems, errors.New("accounts: PhantomEraser is nil"))
 	}
 	if c.Policy != (account.Policy{}) {
 		if err := c.Policy.Validate(); err != nil {
@@ -93,10 +109,13 @@ type Accounts struct {
 	maxRetries int
 	now        func() time.Time
 	phantoms   *phantomAccounts
-	kind       aggregate[*account.Account, account.Event]
 	// snapshots and snapshotEvery: see AccountsConfig.
 	snapshots     SnapshotStore
 	snapshotEvery int
+	keys          DataKeys
+	// mailEraser and phantomEraser serve Erase.
+	mailEraser    MailEraser
+	phantomEraser PhantomEraser
 	notices       *noticeLimit
 	// faults, in tests only, stop a command between its mail and event
 	// steps, as a crash would.
@@ -125,10 +144,10 @@ func NewAccounts(cfg AccountsConfig) (*Accounts, error) {
 	}
 	return &Accounts{
 		store: cfg.Store, passwords: cfg.Passwords, codes: cfg.Codes, outbox: cfg.Outbox,
-		sessions: cfg.Sessions, policy: cfg.Policy, sessionTTL: cfg.SessionTTL,
+		sessions: cfg.Sessions, keys: cfg.Keys, mailEraser: cfg.MailEraser, phantomEraser: cfg.PhantomEraser, policy: cfg.Policy, sessionTTL: cfg.SessionTTL,
 		maxRetries: cfg.MaxRetries, now: cfg.Now,
 		phantoms: newPhantomAccounts(cfg.Phantoms, cfg.Policy, cfg.Codes), notices: newNoticeLimit(),
-		kind: accounts(cfg.Policy), snapshots: cfg.Snapshots, snapshotEvery: cfg.SnapshotEvery,
+		snapshots: cfg.Snapshots, snapshotEvery: cfg.SnapshotEvery,
 	}, nil
 }
 

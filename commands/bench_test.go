@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/multimedia-portal/multimedia/adapters/postgres/datakeys"
 	"github.com/multimedia-portal/multimedia/adapters/postgres/phantoms"
 	"github.com/multimedia-portal/multimedia/adapters/postgres/sessions"
 	"github.com/multimedia-portal/multimedia/adapters/postgres/snapshots"
@@ -77,13 +78,18 @@ func BenchmarkNewsletterToggle(b *testing.B) {
 	raw := postgres.New(ctx, pool, postgres.Options{})
 	b.Cleanup(raw.Close)
 	store := audit.NewChainedStore(raw)
+	keys, err := datakeys.New(pool, []byte("bench-secret-of-at-least-32-bytes"))
+	if err != nil {
+		b.Fatal(err)
+	}
 	accts := newAccountsOn(b, store, sessions.New(pool), phantoms.New(pool),
-		func(c *commands.AccountsConfig) { c.Snapshots = snapshots.New(pool) }).accounts
+		func(c *commands.AccountsConfig) { c.Snapshots, c.Keys = snapshots.New(pool), keys }).accounts
 	fresh, heavy, legacy := uuid.NewString(), uuid.NewString(), uuid.NewString()
 	insertHistory(b, pool, insertHistorySQL, fresh, 0, 0)
 	insertHistory(b, pool, insertHistorySQL, heavy, 1000, 100_000)
 	insertHistory(b, pool, insertLegacySQL, legacy, 1000, 100_000)
-	unsnapshotted := newAccountsOn(b, store, sessions.New(pool), phantoms.New(pool)).accounts
+	unsnapshotted := newAccountsOn(b, store, sessions.New(pool), phantoms.New(pool),
+		func(c *commands.AccountsConfig) { c.Keys = keys }).accounts
 	subscribed := false
 	toggle := func(id string) time.Duration {
 		start := time.Now()

@@ -19,6 +19,9 @@ import (
 // videos, and recording downloads.
 type ContentConfig struct {
 	Store eventstore.Store
+	// Keys keeps the accounts' data keys: a download's client IP is sealed
+	// under the downloading account's.
+	Keys DataKeys
 	// DownloadBaseURL is where video files live; a download's URL is this
 	// base, the video id, "/" and the format.
 	DownloadBaseURL string
@@ -37,6 +40,9 @@ func (c ContentConfig) Validate() error {
 	if c.Store == nil {
 		problems = append(problems, errors.New("content: Store is nil"))
 	}
+	if c.Keys == nil {
+		problems = append(problems, errors.New("content: Keys is nil"))
+	}
 	if u, err := url.Parse(c.DownloadBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		problems = append(problems, fmt.Errorf("content: DownloadBaseURL %q is not an http(s) URL", c.DownloadBaseURL))
 	}
@@ -50,6 +56,7 @@ func (c ContentConfig) Validate() error {
 // withdraw articles and videos) and of downloads.
 type Content struct {
 	store         eventstore.Store
+	keys          DataKeys
 	baseURL       string
 	maxRetries    int
 	maxSlugSuffix int
@@ -75,7 +82,7 @@ func NewContent(cfg ContentConfig) (*Content, error) {
 	if !strings.HasSuffix(base, "/") {
 		base += "/"
 	}
-	return &Content{store: cfg.Store, baseURL: base, maxRetries: cfg.MaxRetries,
+	return &Content{store: cfg.Store, keys: cfg.Keys, baseURL: base, maxRetries: cfg.MaxRetries,
 		maxSlugSuffix: cfg.MaxSlugSuffix, now: cfg.Now, verified: &verifiedSet{cap: 100_000}}, nil
 }
 

@@ -36,12 +36,12 @@ var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 func newContent(t *testing.T) (*commands.Content, eventstore.Store) {
 	t.Helper()
 	store := memory.New(memory.Options{})
-	return contentOn(t, store), store
+	return contentOn(t, store, newMemKeys()), store
 }
 
-func contentOn(t *testing.T, store eventstore.Store) *commands.Content {
+func contentOn(t *testing.T, store eventstore.Store, keys commands.DataKeys) *commands.Content {
 	t.Helper()
-	c, err := commands.NewContent(commands.ContentConfig{Store: store, DownloadBaseURL: "https://media.example.org/v",
+	c, err := commands.NewContent(commands.ContentConfig{Store: store, Keys: keys, DownloadBaseURL: "https://media.example.org/v",
 		Now: func() time.Time { return t0 }})
 	if err != nil {
 		t.Fatal(err)
@@ -54,6 +54,9 @@ type contentEnv struct {
 	content *commands.Content
 	store   eventstore.Store
 	pool    *pgxpool.Pool
+	// keys are the accounts' data keys the downloads are sealed under (in
+	// memory: the Postgres adapter is tested in its package).
+	keys commands.DataKeys
 }
 
 // newContentEnv opens a fresh database. With production set, the store is
@@ -75,7 +78,8 @@ func newContentEnv(t *testing.T, production bool) *contentEnv {
 	if production {
 		store = audit.NewChainedStore(pg)
 	}
-	return &contentEnv{content: contentOn(t, store), store: store, pool: pool}
+	keys := newMemKeys()
+	return &contentEnv{content: contentOn(t, store, keys), store: store, pool: pool, keys: keys}
 }
 
 // newContentEnvInMemory is the content commands on the in-memory event
@@ -88,7 +92,8 @@ func newContentEnvInMemory(t *testing.T) *contentEnv {
 	t.Helper()
 	pool := pgtest.Connect(t, pgtest.NewDatabase(t)+"&options=-c%20synchronous_commit%3Doff", true)
 	store := audit.NewChainedStore(memory.New(memory.Options{}))
-	return &contentEnv{content: contentOn(t, store), store: store, pool: pool}
+	keys := newMemKeys()
+	return &contentEnv{content: contentOn(t, store, keys), store: store, pool: pool, keys: keys}
 }
 
 // newAccount writes a registered (and, if verified, verified) account's

@@ -16,11 +16,17 @@
 // Every event gets metadata: its id, the correlation and causation ids of the
 // request, the actor (an account id or "anonymous") and the client IP.
 //
+// Personal data in an account's events (the address, client tags, the
+// metadata's client IP) is sealed under the account's data key, fetched
+// through the DataKeys port (privacy_ports.go) for every write: the
+// account aggregate's codec seals and opens it, and erase.go destroys the
+// key (crypto-shredding); export.go gathers a person's data.
+//
 // It may import the domain (domain/account, domain/article, domain/video,
 // domain/download), the event store port (eventstore), the mail port
 // (mail), the application error (apperr: its own errors are *apperr.Error
 // values), uuid and the
 // standard library. Adapters (the Postgres stores in adapters/postgres,
 // mail/smtp and mail/outbox, auth/password's argon2id) come in through the
-// interfaces in ports.go and the ports they implement, never by import.
+// interfaces in ports.go and privacy_ports.go, never by import.
 package commands

@@ -46,9 +46,14 @@ const firstPage = 16
 // tail it keeps in memory, reading at most one month of the account's
 // downloads the first time. For the same reason the account is read only
 // until its verification is seen, not to its end, and an account once seen
-// verified is not read again by this process.
+// verified is not read again by this process. The one way out of
+// "verified" is erasure, and that is checked on every download all the
+// same, remembered or not: the client IP is sealed under the account's
+// data key, which DataKeys.ForWriting refuses (account.ErrAccountErased)
+// once the account is erased, on whichever instance that happened.
 // Errors: video.ErrNotFound, video.ErrWithdrawn, *video.UnknownFormatError
-// (video.ErrUnknownFormat), account.ErrNotVerified, ErrUnavailable.
+// (video.ErrUnknownFormat), account.ErrNotVerified, account.ErrAccountErased,
+// ErrUnavailable.
 func (h *Content) Download(ctx context.Context, cmd DownloadVideo) (DownloadResult, error) {
 	if !video.ValidID(cmd.VideoID) {
 		return DownloadResult{}, video.ErrNotFound
@@ -60,9 +65,13 @@ func (h *Content) Download(ctx context.Context, cmd DownloadVideo) (DownloadResu
 	if err := v.CheckDownload(cmd.Format); err != nil {
 		return DownloadResult{}, err
 	}
+	c, err := h.keys.ForWriting(ctx, cmd.AccountID)
+	if err != nil {
+		return DownloadResult{}, err
+	}
 	var who download.Downloader = verifiedAccount(cmd.AccountID)
 	if !h.verified.has(cmd.AccountID) {
-		a, err := h.loadVerification(ctx, cmd.AccountID)
+		a, err := h.loadVerification(ctx, cmd.AccountID, c)
 		if err != nil {
 			return DownloadResult{}, err
 		}
@@ -74,7 +83,11 @@ func (h *Content) Download(ctx context.Context, cmd DownloadVideo) (DownloadResu
 		return DownloadResult{}, err
 	}
 	h.verified.add(cmd.AccountID)
-	data, err := stamp(events, download.Encode, cmd.Meta, now)
+	meta, err := cmd.Meta.sealed(c)
+	if err != nil {
+		return DownloadResult{}, err
+	}
+	data, err := stamp(events, download.Encode, meta, now)
 	if err != nil {
 		return DownloadResult{}, err
 	}
@@ -94,9 +107,8 @@ func (verifiedAccount) CanDownload() error { return nil }
 
 // ForgetVerified drops accountID from the accounts this process has seen
 // verified, so that its next download reads the account stream again.
-// Download assumes verification never reverts; whatever makes an account
-// unable to download again (erasure) must call this in every process, or
-// keep the cache from answering for that account.
+// Download assumes verification never reverts; erasure, the one way back,
+// is caught on every download by the data key check, in every process.
 func (h *Content) ForgetVerified(accountID string) { h.verified.remove(accountID) }
 
 // DownloadURL is where the file of a video's format is served from.
@@ -138,14 +150,14 @@ func (s *verifiedSet) add(id string) {
 // loadVerification folds the account's stream until it is known to be
 // verified (or to its end when it is not), reading it in pages of
 // firstPage events.
-func (h *Content) loadVerification(ctx context.Context, accountID string) (*account.Account, error) {
+func (h *Content) loadVerification(ctx context.Context, accountID string, c account.Cipher) (*account.Account, error) {
 	a := account.FromHistory(account.Policy{}, nil)
 	stream := account.StreamID(accountID)
 	for re, err := range eventstore.StreamEvents(ctx, h.store, stream, 0, firstPage) {
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w: %w", stream, ErrUnavailable, err)
 		}
-		e, err := account.Decode(re.Type, re.Data)
+		e, err := account.DecodeOpened(re.Type, re.Data, c)
 		if err != nil {
 			return nil, fmt.Errorf("decode %s version %d: %w", stream, re.Version, err)
 		}

@@ -171,7 +171,7 @@ func TestLegacyStoreStillWorks(t *testing.T) {
 
 	// The old accounts still work with today's commands, on today's clock.
 	accts := newAccountsOn(t, env.store, sessions.New(env.pool), phantoms.New(env.pool),
-		func(c *commands.AccountsConfig) { c.Now = nil }).accounts
+		func(c *commands.AccountsConfig) { c.Now, c.Keys = nil, env.keys }).accounts
 	login, err := accts.Login(ctx, commands.Login{Email: "alice@example.com", Password: legacyPassword})
 	if err != nil || login.AccountID != alice {
 		t.Fatalf("login to alice: %+v, %v", login, err)
@@ -179,7 +179,7 @@ func TestLegacyStoreStillWorks(t *testing.T) {
 	if _, err := accts.SetNewsletter(ctx, commands.SetNewsletter{AccountID: alice, Subscribed: false}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := commands.NewContent(commands.ContentConfig{Store: env.store, DownloadBaseURL: "https://media.example.org/v"})
+	c, err := commands.NewContent(commands.ContentConfig{Store: env.store, Keys: env.keys, DownloadBaseURL: "https://media.example.org/v"})
 	if err != nil {
 		t.Fatal(err)
 	}

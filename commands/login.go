@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -110,6 +111,10 @@ func (h *Accounts) Login(ctx context.Context, cmd Login) (LoginResult, error) {
 		more, err := a.RehashPassword(rehash, now)
 		return append(events, more...), err
 	})
+	if errors.Is(err, account.ErrAccountErased) || errors.Is(err, account.ErrNotRegistered) {
+		// The account was erased while this login ran: it is gone.
+		return LoginResult{}, account.ErrInvalidCredentials
+	}
 	if err != nil {
 		return LoginResult{}, err
 	}

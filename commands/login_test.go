@@ -93,7 +93,7 @@ func TestLoginsWhileDownloadingNeverConflict(t *testing.T) {
 	ctx := context.Background()
 	env := newContentEnv(t, true)
 	e := newAccountsOn(t, env.store, sessions.New(env.pool), phantoms.New(env.pool),
-		func(c *commands.AccountsConfig) { c.Snapshots = snapshots.New(env.pool) })
+		func(c *commands.AccountsConfig) { c.Snapshots, c.Keys = snapshots.New(env.pool), env.keys })
 	const addr, pw = "tv-desk@example.com", "Busy-Evening-News-7"
 	e.registerVerified(t, addr, pw)
 	videoID := publishVideo(t, env.content)

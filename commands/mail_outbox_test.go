@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/multimedia-portal/multimedia/adapters/postgres/datakeys"
 	"github.com/multimedia-portal/multimedia/adapters/postgres/phantoms"
 	"github.com/multimedia-portal/multimedia/adapters/postgres/sessions"
 	"github.com/multimedia-portal/multimedia/auth/password"
@@ -67,9 +68,14 @@ func newOutboxEnv(t *testing.T, tune func(*outbox.Config)) *outboxEnv {
 	}
 	policy := account.DefaultPolicy()
 	policy.ResendMinInterval = time.Millisecond // codes back to back
+	keys, err := datakeys.New(pool, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
 	newAccounts := func() *commands.Accounts {
 		a, err := commands.NewAccounts(commands.AccountsConfig{Store: store, Passwords: hasher, Codes: codes,
-			Outbox: ob, Sessions: sessions.New(pool), Phantoms: phantoms.New(pool), Policy: policy})
+			Outbox: ob, Sessions: sessions.New(pool), Phantoms: phantoms.New(pool), Policy: policy,
+			Keys: keys, MailEraser: ob, PhantomEraser: phantoms.New(pool)})
 		if err != nil {
 			t.Fatal(err)
 		}

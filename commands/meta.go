@@ -2,10 +2,12 @@ package commands
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/eventstore"
 )
 
@@ -60,4 +62,25 @@ func stamp[E any](events []E, encode func(E) (string, []byte, error), meta Meta,
 		out = append(out, eventstore.EventData{ID: id, Type: typ, Data: data, Metadata: md})
 	}
 	return out, nil
+}
+
+// sealed returns meta with its client IP sealed under c: the IP is
+// personal data of the account whose events carry it.
+func (m Meta) sealed(c account.Cipher) (Meta, error) {
+	ip, err := c.Seal(m.ClientIP)
+	if err != nil {
+		return Meta{}, fmt.Errorf("seal the client IP: %w", err)
+	}
+	m.ClientIP = ip
+	return m, nil
+}
+
+// toEventData stamps account events of the account whose key c is: their
+// personal fields and the client IP sealed under it.
+func toEventData(events []account.Event, c account.Cipher, meta Meta, now time.Time) ([]eventstore.EventData, error) {
+	sealed, err := meta.sealed(c)
+	if err != nil {
+		return nil, err
+	}
+	return stamp(events, func(e account.Event) (string, []byte, error) { return account.EncodeSealed(e, c) }, sealed, now)
 }

@@ -37,7 +37,7 @@ func newPhantomAccounts(store PhantomStore, policy account.Policy, codes *accoun
 // address under the server secret, so the store holds no address, and a
 // list of candidate addresses cannot be checked against a copy of it.
 func (p *phantomAccounts) decide(ctx context.Context, email account.Email, client string, now time.Time, decide func(a *account.Account) ([]account.Event, error)) error {
-	key := []byte(p.codes.Tag("phantom-account", email.String()))
+	key := p.key(email)
 	return p.store.UpdatePhantom(ctx, key, []byte(client), func(stored []PhantomEvent) ([]PhantomEvent, error) {
 		history := make([]account.Event, 0, len(stored))
 		for _, s := range stored {
@@ -66,6 +66,11 @@ func (p *phantomAccounts) decide(ctx context.Context, email account.Email, clien
 		}
 		return out, derr
 	})
+}
+
+// key is where the phantom of email is stored: a keyed tag of the address.
+func (p *phantomAccounts) key(email account.Email) []byte {
+	return []byte(p.codes.Tag("phantom-account", email.String()))
 }
 
 // phantomAddress is the address every phantom is registered with: the rules

@@ -23,8 +23,8 @@ type Register struct {
 
 // Register creates an account and mails its first verification code.
 //
-// The address is claimed first (stream email-<hash>, expected version "no
-// stream"), so two registrations of one address cannot both win. An address
+// The address is claimed first (stream email-<keyed tag>, with the expected
+// version of what was read), so two registrations of one address cannot both win. An address
 // already taken gives the same nil error and a zero Result, so that callers
 // cannot tell (no enumeration); its owner gets a notice instead, at most
 // one an hour. A claim
@@ -101,27 +101,46 @@ const (
 	claimInFlight
 )
 
-// claimEmail claims email for a new account id, or finds who holds it.
+// claimEmail claims email for a new account id, or finds who holds it. The
+// claim goes to the keyed stream (CodeHasher.ClaimStreamID); a live claim
+// in the legacy, unkeyed stream of an older store counts as taken too. An
+// address released by an erased account is claimed again, after its
+// release, in the same stream.
 func (h *Accounts) claimEmail(ctx context.Context, email account.Email, meta Meta) (string, claimOutcome, error) {
-	accountID := uuid.NewString()
-	claim, err := account.EmailClaimFromHistory(nil).Claim(accountID, h.now())
+	existing, stream, err := h.loadClaim(ctx, email)
 	if err != nil {
 		return "", 0, err
 	}
-	data, err := stamp(claim, account.Encode, meta, h.now())
-	if err != nil {
-		return "", 0, err
-	}
-	_, err = h.store.Append(ctx, email.StreamID(), eventstore.NoStream, data...)
-	if err == nil {
-		return accountID, claimOurs, nil
-	}
-	if !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
-		return "", 0, fmt.Errorf("claim email: %w: %w", ErrUnavailable, err)
-	}
-	existing, err := h.loadClaim(ctx, email)
-	if err != nil {
-		return "", 0, err
+	if existing.ClaimedBy() == "" {
+		accountID := uuid.NewString()
+		keyed := h.codes.ClaimStreamID(email)
+		expected := eventstore.NoStream
+		if stream == keyed && existing.Version() > 0 {
+			expected = eventstore.Exact(uint64(existing.Version() - 1))
+		}
+		claim, err := existing.Claim(accountID, h.now())
+		if err != nil {
+			return "", 0, err
+		}
+		c, err := h.keys.ForWriting(ctx, accountID)
+		if err != nil {
+			return "", 0, err
+		}
+		data, err := toEventData(claim, c, meta, h.now())
+		if err != nil {
+			return "", 0, err
+		}
+		_, err = h.store.Append(ctx, keyed, expected, data...)
+		if err == nil {
+			return accountID, claimOurs, nil
+		}
+		if !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+			return "", 0, fmt.Errorf("claim email: %w: %w", ErrUnavailable, err)
+		}
+		// Another registration claimed it first: see who holds it now.
+		if existing, _, err = h.loadClaim(ctx, email); err != nil {
+			return "", 0, err
+		}
 	}
 	owner := existing.ClaimedBy()
 	if owner == "" {

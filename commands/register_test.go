@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/multimedia-portal/multimedia/adapters/postgres/datakeys"
 	"github.com/multimedia-portal/multimedia/adapters/postgres/phantoms"
 	"github.com/multimedia-portal/multimedia/adapters/postgres/sessions"
 	"github.com/multimedia-portal/multimedia/auth/password"
@@ -72,6 +73,21 @@ func (m *recordingMailer) Discard(_ context.Context, id string) error {
 	return nil
 }
 
+// Forget implements commands.MailEraser: it drops the mails to
+// recipient that still wait for their event (those "sent" have left).
+func (m *recordingMailer) Forget(_ context.Context, recipient, _ string) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var n int64
+	for id, msg := range m.pending {
+		if recipient != "" && msg.To == recipient {
+			delete(m.pending, id)
+			n++
+		}
+	}
+	return n, nil
+}
+
 func (m *recordingMailer) count() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -99,6 +115,8 @@ func (c *clock) advance(d time.Duration) {
 type accountsEnv struct {
 	accounts *commands.Accounts
 	store    eventstore.Store
+	keys     commands.DataKeys
+	codes    *account.CodeHasher
 	mailer   *recordingMailer
 	clock    *clock
 	// instance makes another Accounts on the same stores and clock, as a
@@ -124,13 +142,25 @@ func newAccountsOnPostgres(t *testing.T) *accountsEnv {
 	pool := pgtest.Connect(t, pgtest.NewDatabase(t), true)
 	store := postgres.New(ctx, pool, postgres.Options{})
 	t.Cleanup(store.Close)
-	return newAccountsOn(t, store, sessions.New(pool), phantoms.New(pool))
+	keys, err := datakeys.New(pool, []byte("register-test-secret-of-32-bytes!"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newAccountsOn(t, store, sessions.New(pool), phantoms.New(pool), func(c *commands.AccountsConfig) { c.Keys = keys })
+}
+
+// phantomStore is what the account commands need of a phantom store:
+// keeping phantoms, and deleting one on an erasure.
+type phantomStore interface {
+	commands.PhantomStore
+	commands.PhantomEraser
 }
 
 // newAccountsOn is the account commands on store, ss and ps, with a test
-// clock and mailer; tune, if given, changes the configuration (snapshots,
-// say) before the commands are made.
-func newAccountsOn(t testing.TB, store eventstore.Store, ss commands.SessionStore, ps commands.PhantomStore, tune ...func(*commands.AccountsConfig)) *accountsEnv {
+// clock and mailer and the data keys in memory; tune, if given, changes
+// the configuration (snapshots, the Postgres data keys, say) before the
+// commands are made.
+func newAccountsOn(t testing.TB, store eventstore.Store, ss commands.SessionStore, ps phantomStore, tune ...func(*commands.AccountsConfig)) *accountsEnv {
 	t.Helper()
 	hasher, err := password.New(password.DefaultParams)
 	if err != nil {
@@ -140,13 +170,15 @@ func newAccountsOn(t testing.TB, store eventstore.Store, ss commands.SessionStor
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &accountsEnv{store: store, mailer: &recordingMailer{}, clock: &clock{now: t0}}
+	env := &accountsEnv{store: store, keys: newMemKeys(), codes: codes, mailer: &recordingMailer{}, clock: &clock{now: t0}}
 	env.instance = func() *commands.Accounts {
 		cfg := commands.AccountsConfig{Store: store, Passwords: hasher, Codes: codes,
-			Outbox: env.mailer, Sessions: ss, Phantoms: ps, Now: env.clock.Now}
+			Outbox: env.mailer, Sessions: ss, Phantoms: ps, Now: env.clock.Now,
+			Keys: env.keys, MailEraser: env.mailer, PhantomEraser: ps}
 		for _, f := range tune {
 			f(&cfg)
 		}
+		env.keys = cfg.Keys
 		a, err := commands.NewAccounts(cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -169,7 +201,7 @@ func (e *accountsEnv) claimOnly(t *testing.T, addr string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.store.Append(context.Background(), email.StreamID(), eventstore.NoStream,
+	if _, err := e.store.Append(context.Background(), e.codes.ClaimStreamID(email), eventstore.NoStream,
 		eventstore.EventData{ID: uuid.New(), Type: typ, Data: data}); err != nil {
 		t.Fatal(err)
 	}

@@ -98,7 +98,20 @@ func TestSnapshotsAreACache(t *testing.T) {
 	// snapshot that says "subscribed" at the stream's head but names
 	// another event as its last, and one that does not decode: both are
 	// ignored, so unsubscribing appends nothing.
-	head, sessions, _ := bytes.Cut(snap.Data, []byte("\n"))
+	// Snapshots hold the address: they are sealed whole under the
+	// account's data key.
+	if bytes.Contains(snap.Data, []byte(addr)) || !account.IsSealed(string(snap.Data)) {
+		t.Fatalf("the snapshot is not sealed: %.80s", snap.Data)
+	}
+	c, err := e.keys.ForReading(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := c.Open(string(snap.Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, sessions, _ := bytes.Cut([]byte(plain), []byte("\n"))
 	var fields map[string]any
 	if err := json.Unmarshal(head, &fields); err != nil {
 		t.Fatal(err)
@@ -109,6 +122,11 @@ func TestSnapshotsAreACache(t *testing.T) {
 		t.Fatal(err)
 	}
 	lying = append(append(lying, '\n'), sessions...)
+	sealedLie, err := c.Seal(string(lying))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lying = []byte(sealedLie)
 	for _, bad := range []commands.Snapshot{
 		{Stream: stream, Schema: account.SnapshotSchema, Version: len(recs), LastEventID: uuid.New(), Data: lying},
 		{Stream: stream, Schema: account.SnapshotSchema, Version: snap.Version, LastEventID: snap.LastEventID, Data: []byte("not a snapshot")},

@@ -154,9 +154,16 @@ func accountFlow(t *testing.T, e *testEnv) {
 			t.Errorf("an event holds a secret in plaintext")
 		}
 	}
-	for _, want := range []string{`"correlation_id"`, `"causation_id"`, `"actor"`, `"192.0.2.10"`} {
+	for _, want := range []string{`"correlation_id"`, `"causation_id"`, `"actor"`, `"client_ip"`, `"pii1:`} {
 		if !strings.Contains(stored.String(), want) {
 			t.Errorf("event metadata lacks %s", want)
+		}
+	}
+	// Personal data is sealed (issue 14): neither the client IP nor the
+	// address is in any stored event in clear.
+	for _, personal := range []string{"192.0.2.10", email} {
+		if strings.Contains(stored.String(), personal) {
+			t.Errorf("an event holds %q in clear", personal)
 		}
 	}
 }

@@ -26,7 +26,7 @@ const editorTokenForTests = "editor-token-for-tests-0123456789"
 func newContentEnv(t *testing.T, adminToken string) *testEnv {
 	t.Helper()
 	e := newTestEnv(t, func(c *Config) { c.AdminToken = adminToken })
-	content, err := commands.NewContent(commands.ContentConfig{Store: e.store, DownloadBaseURL: "https://media.example.org/videos/"})
+	content, err := commands.NewContent(commands.ContentConfig{Store: e.store, Keys: e.keys, DownloadBaseURL: "https://media.example.org/videos/"})
 	if err != nil {
 		t.Fatal(err)
 	}

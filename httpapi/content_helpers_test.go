@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/multimedia-portal/multimedia/adapters/postgres/datakeys"
 	"github.com/multimedia-portal/multimedia/adapters/postgres/phantoms"
 	"github.com/multimedia-portal/multimedia/adapters/postgres/sessions"
 	"github.com/multimedia-portal/multimedia/auth/password"
@@ -65,9 +66,13 @@ func newReadEnv(t testing.TB, opts ...func(*Config)) *readEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	keys, err := datakeys.New(pool, bytes.Repeat([]byte("k"), 32))
+	if err != nil {
+		t.Fatal(err)
+	}
 	accounts, err := commands.NewAccounts(commands.AccountsConfig{Store: store, Passwords: password.Hasher{}, Codes: codes,
 		Outbox: mailOutbox, Sessions: sessions.New(pool),
-		Phantoms: phantoms.New(pool)})
+		Phantoms: phantoms.New(pool), Keys: keys, MailEraser: mailOutbox, PhantomEraser: phantoms.New(pool)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/multimedia-portal/multimedia/adapters/postgres/datakeys"
 	"github.com/multimedia-portal/multimedia/audit"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
@@ -23,8 +25,22 @@ import (
 	"github.com/multimedia-portal/multimedia/projections/accounts"
 )
 
-// profilesFromReadModel serves GET /api/me from the accounts read model.
-type profilesFromReadModel struct{ r *accounts.Reader }
+// profilesFromReadModel serves GET /api/me from the accounts read model,
+// opening the sealed address with the account's data key (the keys of the
+// test server's secret).
+type profilesFromReadModel struct {
+	r    *accounts.Reader
+	keys *datakeys.Store
+}
+
+func newProfilesFromReadModel(t testing.TB, pool *pgxpool.Pool) profilesFromReadModel {
+	t.Helper()
+	keys, err := datakeys.New(pool, bytes.Repeat([]byte("k"), 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return profilesFromReadModel{r: accounts.NewReader(pool), keys: keys}
+}
 
 func (p profilesFromReadModel) Profile(ctx context.Context, accountID string) (AccountProfile, error) {
 	a, err := p.r.Get(ctx, accountID)
@@ -34,7 +50,15 @@ func (p profilesFromReadModel) Profile(ctx context.Context, accountID string) (A
 	if err != nil {
 		return AccountProfile{}, err
 	}
-	return AccountProfile{AccountID: a.ID, Email: a.Email, Status: a.Status, Newsletter: a.Newsletter,
+	c, err := p.keys.ForReading(ctx, accountID)
+	if err != nil {
+		return AccountProfile{}, err
+	}
+	email, err := c.Open(a.Email)
+	if err != nil {
+		return AccountProfile{}, err
+	}
+	return AccountProfile{AccountID: a.ID, Email: email, Status: a.Status, Newsletter: a.Newsletter,
 		RegisteredAt: a.RegisteredAt, VerifiedAt: a.VerifiedAt, LastLoginAt: a.LastLoginAt}, nil
 }
 
@@ -59,7 +83,7 @@ func runAccountsProjection(t *testing.T, ctx context.Context, store eventstore.S
 	})
 	w := projections.NewWaiter(ctx, pool, cfg.Logger)
 	t.Cleanup(w.Close)
-	return profilesFromReadModel{accounts.NewReader(pool)}, w
+	return newProfilesFromReadModel(t, pool), w
 }
 
 // TestAccountFlowOnEventStoreDB runs the account flow of TestAccountFlow,

@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/multimedia-portal/multimedia/adapters/postgres/datakeys"
 	"github.com/multimedia-portal/multimedia/adapters/postgres/phantoms"
 	"github.com/multimedia-portal/multimedia/adapters/postgres/sessions"
 	"github.com/multimedia-portal/multimedia/auth/password"
@@ -56,6 +57,8 @@ type testEnv struct {
 	store     eventstore.Store
 	pool      *pgxpool.Pool
 	passwords *countingHasher
+	codes     *account.CodeHasher
+	keys      *datakeys.Store
 }
 
 // countingHasher is the real argon2id hasher, counting the passwords it
@@ -133,9 +136,14 @@ func newTestEnvWith(t testing.TB, openStore func(ctx context.Context, pool *pgxp
 	}
 	go func() { _ = mailOutbox.Run(ctx) }()
 	hasher := &countingHasher{}
+	keys, err := datakeys.New(pool, bytes.Repeat([]byte("k"), 32))
+	if err != nil {
+		t.Fatal(err)
+	}
 	accounts, err := commands.NewAccounts(commands.AccountsConfig{
 		Store: store, Passwords: hasher, Codes: codes, Outbox: mailOutbox, Sessions: sessions.New(pool),
 		Phantoms: phantoms.New(pool), Policy: policy,
+		Keys: keys, MailEraser: mailOutbox, PhantomEraser: phantoms.New(pool),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -150,11 +158,14 @@ func newTestEnvWith(t testing.TB, openStore func(ctx context.Context, pool *pgxp
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.Audit != nil {
+		cfg.Audit = cfg.Audit.WithPrivacy(codes, keys) // as serve wires it
+	}
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testEnv{server: s, mailpit: pit, store: store, pool: pool, logs: logs, passwords: hasher}
+	return &testEnv{server: s, mailpit: pit, store: store, pool: pool, logs: logs, passwords: hasher, codes: codes, keys: keys}
 }
 
 func doRequest(t *testing.T, h http.Handler, method, path, token string, body any, headers ...string) *httptest.ResponseRecorder {

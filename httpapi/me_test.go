@@ -41,7 +41,7 @@ func TestProfileRightAfterLoginShowsTheLogin(t *testing.T) {
 		runCtx = ctx
 		w := projections.NewWaiter(ctx, pool, quiet)
 		t.Cleanup(w.Close)
-		profiles, waiter = profilesFromReadModel{accounts.NewReader(pool)}, w
+		profiles, waiter = newProfilesFromReadModel(t, pool), w
 		return store
 	}, func(c *Config) {
 		c.Profiles, c.Consistency, c.ConsistencyTimeout = profiles, waiter, 30*time.Second
@@ -112,7 +112,7 @@ func TestProfileDuringAStallWaitsOncePerSession(t *testing.T) {
 		})
 		w := projections.NewWaiter(ctx, pool, quiet)
 		t.Cleanup(w.Close)
-		profiles, spy.Consistency = profilesFromReadModel{accounts.NewReader(pool)}, w
+		profiles, spy.Consistency = newProfilesFromReadModel(t, pool), w
 		return store
 	}, func(c *Config) {
 		c.Profiles, c.Consistency, c.ConsistencyTimeout = profiles, spy, time.Second

@@ -14,7 +14,7 @@ func TestWrongMethodIs405WithAllow(t *testing.T) {
 	for _, c := range []struct{ method, path, allow string }{
 		{http.MethodGet, "/api/accounts", "POST"},
 		{http.MethodPost, "/healthz", "GET"},
-		{http.MethodDelete, "/api/me", "GET"},
+		{http.MethodPost, "/api/me", "DELETE, GET"},
 		{http.MethodGet, "/api/admin/videos/0b6f3f1e-8c3c-4a53-9a51-2f6f1f7d0a11", "DELETE, PATCH"},
 		{http.MethodPut, "/api/audit/accounts/by-email/events", "GET"},
 	} {

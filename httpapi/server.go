@@ -249,6 +249,8 @@ func (s *Server) routes() {
 	api.HandleFunc("/sessions", atLeast(floors.Login, s.hashing(s.handleLogin).ServeHTTP)).Methods(http.MethodPost)
 	api.Handle("/sessions/current", s.requireSession(s.handleLogout)).Methods(http.MethodDelete)
 	api.Handle("/me", s.requireSession(s.handleMe)).Methods(http.MethodGet)
+	api.Handle("/me", s.requireSession(s.handleErase)).Methods(http.MethodDelete)
+	api.Handle("/me/export", s.requireSession(s.handleExport)).Methods(http.MethodGet)
 	api.Handle("/me/newsletter", s.requireSession(s.handleNewsletter)).Methods(http.MethodPut)
 	api.HandleFunc("/password-resets", atLeast(floors.ResetRequest, s.handleResetRequest)).Methods(http.MethodPost)
 	api.HandleFunc("/password-resets/confirm", atLeast(floors.ResetConfirm, s.hashing(s.handleResetConfirm).ServeHTTP)).Methods(http.MethodPost)

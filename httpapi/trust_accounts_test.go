@@ -110,7 +110,7 @@ func accountIDOf(t *testing.T, e *testEnv, addr string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	evs, err := e.store.ReadStream(ctxFor(t), email.StreamID(), 0, 1)
+	evs, err := e.store.ReadStream(ctxFor(t), e.codes.ClaimStreamID(email), 0, 1)
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("claim of %s: %v (%d events)", addr, err, len(evs))
 	}

@@ -16,7 +16,7 @@ import (
 var staticFS embed.FS
 
 // Paths answered with the app shell; the script picks the view.
-var pagePaths = []string{"/", "/register", "/verify", "/login", "/reset-password", "/videos", "/articles/{slug}"}
+var pagePaths = []string{"/", "/register", "/verify", "/login", "/reset-password", "/account", "/videos", "/articles/{slug}"}
 
 var contentTypes = map[string]string{
 	".html": "text/html; charset=utf-8",

@@ -129,12 +129,21 @@ func auditHistory(ctx context.Context, m *Main, args []string) error {
 		}
 		asOf = t.UTC()
 	}
-	store, closeAll, err := m.openAuditStore(ctx, false)
+	pool, err := m.openPool(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer closeAll()
-	svc := audit.NewService(store)
+	defer pool.Close()
+	store, closeStore, err := m.openStore(ctx, pool)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	codes, keys, err := m.privacy(ctx, pool)
+	if err != nil {
+		return err
+	}
+	svc := audit.NewService(store).WithPrivacy(codes, keys)
 	if email != "" {
 		if accountID, err = svc.AccountIDByEmail(ctx, email); err != nil {
 			return fmt.Errorf("--email: %w", err)

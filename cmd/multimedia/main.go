@@ -63,6 +63,10 @@ func commandTable() map[string]subcommand {
 			summary: "history | export | import | verify: replay accounts, move the log, check its hash chains",
 			run:     runAudit,
 		},
+		"privacy": {
+			summary: "migrate --to URL: copy the log into a fresh database, sealing the personal data older versions kept in clear",
+			run:     runPrivacy,
+		},
 	}
 }
 

@@ -442,6 +442,50 @@ func (p *portalPage) journey(slug string) {
 			t.Errorf("/no-such-page: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
 	}
+
+	// My account: download my data (a file holding the address), then
+	// delete the account, confirmed with the password (issue 14).
+	p.open("/")
+	p.do("to my account", chromedp.Click("//header"+link("My account")), chromedp.WaitVisible(heading("My account")),
+		chromedp.WaitVisible("//main//h2[normalize-space()='Download my data']"),
+		chromedp.WaitVisible("//main//h2[normalize-space()='Delete my account']"))
+	ectx, cancel3 := context.WithTimeout(p.ctx, 20*time.Second)
+	defer cancel3()
+	exported := chromedp.Events(ectx, browser.DownloadProgress)
+	p.do("download my data", chromedp.Click(button("Download my data")))
+	if msg := p.message("info"); !strings.Contains(msg, "my-data.json") {
+		t.Errorf("after downloading the data the page says %q", msg)
+	}
+	for ev, err := range exported {
+		if err != nil {
+			t.Fatalf("no finished data download: %v", err)
+		}
+		if ev.State != browser.DownloadProgressStateCompleted {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, ev.GUID))
+		if err != nil || !strings.Contains(string(b), email) || !strings.Contains(string(b), `"downloads"`) {
+			t.Fatalf("downloaded data: %.200q, %v", b, err)
+		}
+		break
+	}
+	p.shot("account")
+	p.fill("Password", pw) // the old one: refused, in words
+	p.do("delete with a wrong password", chromedp.Click(button("Delete my account")))
+	if msg := p.message("error"); !strings.Contains(msg, "password") {
+		t.Errorf("a wrong confirmation password is refused with %q", msg)
+	}
+	p.fill("Password", newPW)
+	p.do("delete my account", chromedp.Click(button("Delete my account")),
+		chromedp.WaitVisible(heading("Your account has been deleted")), chromedp.WaitVisible("//header"+link("Log in")))
+	p.shot("account-deleted")
+	p.do("to log in", chromedp.Click("//header"+link("Log in")), chromedp.WaitVisible(heading("Log in")))
+	p.fill("Email address", email)
+	p.fill("Password", newPW)
+	p.do("log in to the deleted account", chromedp.Click(button("Log in")))
+	if msg := p.message("error"); !strings.Contains(msg, "The email address or the password is wrong") {
+		t.Errorf("a login to the deleted account is refused with %q", msg)
+	}
 }
 
 // tabOrder presses Tab once per entry and checks what has focus: the

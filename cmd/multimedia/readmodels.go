@@ -6,24 +6,39 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/httpapi"
 	"github.com/multimedia-portal/multimedia/projections"
 	"github.com/multimedia-portal/multimedia/projections/accounts"
 )
 
-// profiles serves GET /api/me from the accounts read model.
-type profiles struct{ reader *accounts.Reader }
+// profiles serves GET /api/me from the accounts read model, opening the
+// sealed address with the account's data key.
+type profiles struct {
+	reader *accounts.Reader
+	keys   commands.DataKeys
+}
 
-func newProfiles(pool *pgxpool.Pool) profiles { return profiles{reader: accounts.NewReader(pool)} }
+func newProfiles(pool *pgxpool.Pool, keys commands.DataKeys) profiles {
+	return profiles{reader: accounts.NewReader(pool), keys: keys}
+}
 
 func (p profiles) Profile(ctx context.Context, accountID string) (httpapi.AccountProfile, error) {
 	a, err := p.reader.Get(ctx, accountID)
 	if err != nil {
 		return httpapi.AccountProfile{}, err
 	}
+	c, err := p.keys.ForReading(ctx, accountID)
+	if err != nil {
+		return httpapi.AccountProfile{}, err
+	}
+	email, err := c.Open(a.Email)
+	if err != nil {
+		return httpapi.AccountProfile{}, fmt.Errorf("profile of %s: %w", accountID, err)
+	}
 	return httpapi.AccountProfile{
-		AccountID: a.ID, Email: a.Email, Status: a.Status, Newsletter: a.Newsletter,
+		AccountID: a.ID, Email: email, Status: a.Status, Newsletter: a.Newsletter,
 		RegisteredAt: a.RegisteredAt, VerifiedAt: a.VerifiedAt, LastLoginAt: a.LastLoginAt,
 	}, nil
 }

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/term"
 
+	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/domain/article"
 	"github.com/multimedia-portal/multimedia/domain/download"
@@ -101,7 +102,11 @@ func runSeed(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer closeStore()
-	_, err = seedDemo(ctx, store, opts, time.Now(), m.Stdout, m.Stderr)
+	codes, keys, err := m.privacy(ctx, pool)
+	if err != nil {
+		return err
+	}
+	_, err = seedDemo(ctx, store, seedPrivacy{codes: codes, keys: keys}, opts, time.Now(), m.Stdout, m.Stderr)
 	return err
 }
 
@@ -120,7 +125,7 @@ type seedReport struct {
 // seedDemo writes the demo data set, unless the store is not empty
 // (opts.ifEmpty) or the set is there already. now fixes the history's end:
 // the last full day before it.
-func seedDemo(ctx context.Context, store eventstore.Store, opts seedOptions, now time.Time, stdout, stderr io.Writer) (seedReport, error) {
+func seedDemo(ctx context.Context, store eventstore.Store, priv seedPrivacy, opts seedOptions, now time.Time, stdout, stderr io.Writer) (seedReport, error) {
 	start := time.Now()
 	plan := planDemo(opts, now)
 	if opts.ifEmpty {
@@ -144,7 +149,7 @@ func seedDemo(ctx context.Context, store eventstore.Store, opts seedOptions, now
 		return seedReport{Skipped: "already seeded"}, nil
 	}
 
-	w := &seedWriter{store: store, now: start}
+	w := &seedWriter{store: store, priv: priv, now: start}
 	total := plan.events()
 	progress := newSeedProgress(stderr, total)
 	w.progress = progress.add
@@ -398,10 +403,18 @@ func pickWeighted(rng *rand.Rand, w []float64, sum float64) int {
 // seedWriter appends the plan with deterministic event ids.
 type seedWriter struct {
 	store    eventstore.Store
+	priv     seedPrivacy
 	now      time.Time
 	progress func(int)
 	events   atomic.Int64
 	appends  atomic.Int64
+}
+
+// seedPrivacy names the demo accounts' claim streams and seals their
+// addresses, as the commands do for real ones.
+type seedPrivacy struct {
+	codes *account.CodeHasher
+	keys  commands.DataKeys
 }
 
 // encoded is one event ready for stamping.
@@ -526,16 +539,21 @@ func (w *seedWriter) account(ctx context.Context, a demoAccount) error {
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
-	claim, err := encodeAll([]account.Event{account.EmailClaimed{AccountID: a.id, At: a.registeredAt}}, account.Encode)
+	c, err := w.priv.keys.ForWriting(ctx, a.id)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	sealed := func(e account.Event) (string, []byte, error) { return account.EncodeSealed(e, c) }
+	claim, err := encodeAll([]account.Event{account.EmailClaimed{AccountID: a.id, At: a.registeredAt}}, sealed)
 	if err != nil {
 		return err
 	}
-	if err := w.write(ctx, email.StreamID(), claim); err != nil {
+	if err := w.write(ctx, w.priv.codes.ClaimStreamID(email), claim); err != nil {
 		return err
 	}
 	enc, err := encodeAll([]account.Event{
 		account.AccountRegistered{AccountID: a.id, Email: email.String(), PasswordHash: seedPasswordHash, RegisteredAt: a.registeredAt},
-		account.AccountVerified{AccountID: a.id, At: a.verifiedAt}}, account.Encode)
+		account.AccountVerified{AccountID: a.id, At: a.verifiedAt}}, sealed)
 	if err != nil {
 		return err
 	}

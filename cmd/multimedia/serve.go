@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/multimedia-portal/multimedia/adapters/postgres/datakeys"
 	"github.com/multimedia-portal/multimedia/adapters/postgres/phantoms"
 	"github.com/multimedia-portal/multimedia/adapters/postgres/sessions"
 	"github.com/multimedia-portal/multimedia/adapters/postgres/snapshots"
@@ -37,6 +38,8 @@ type serving struct {
 	pool       *pgxpool.Pool
 	store      eventstore.Store
 	key        []byte
+	codes      *account.CodeHasher
+	keys       *datakeys.Store
 	registry   *prometheus.Registry
 	outbox     *outbox.Outbox
 	accounts   *commands.Accounts
@@ -86,6 +89,9 @@ func (m *Main) openStorage(ctx context.Context, s *serving) error {
 		return err
 	}
 	s.pool, s.store, s.key = pool, store, key
+	if s.codes, s.keys, err = m.privacy(ctx, pool); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -112,10 +118,7 @@ func (m *Main) startMail(ctx context.Context, s *serving) error {
 // their adapters (argon2id, the Postgres session and phantom stores), and
 // starts the clean-up of expired login state.
 func (m *Main) newCommandHandlers(ctx context.Context, s *serving) error {
-	codes, err := account.NewCodeHasher(s.key)
-	if err != nil {
-		return fmt.Errorf("SECRET_KEY: %w", err)
-	}
+	var err error
 	// The breached-password list is built on first use (about 2 s on a
 	// busy machine): build it now rather than in someone's registration.
 	go account.CommonPasswordCount()
@@ -124,9 +127,10 @@ func (m *Main) newCommandHandlers(ctx context.Context, s *serving) error {
 	sessionStore := sessions.New(s.pool)
 	phantomStore := phantoms.New(s.pool)
 	s.accounts, err = commands.NewAccounts(commands.AccountsConfig{
-		Store: s.store, Passwords: password.Hasher{}, Codes: codes, Outbox: s.outbox,
+		Store: s.store, Passwords: password.Hasher{}, Codes: s.codes, Outbox: s.outbox,
 		Sessions: sessionStore, Phantoms: phantomStore, Policy: policy,
 		Snapshots: snapshots.New(s.pool),
+		Keys:      s.keys, MailEraser: s.outbox, PhantomEraser: phantomStore,
 	})
 	if err != nil {
 		return err
@@ -135,7 +139,7 @@ func (m *Main) newCommandHandlers(ctx context.Context, s *serving) error {
 		expireLoginState(ctx, m, sessionStore, phantomStore)
 		return nil
 	})
-	s.content, err = commands.NewContent(commands.ContentConfig{Store: s.store, DownloadBaseURL: m.Config.DownloadBaseURL})
+	s.content, err = commands.NewContent(commands.ContentConfig{Store: s.store, Keys: s.keys, DownloadBaseURL: m.Config.DownloadBaseURL})
 	return err
 }
 
@@ -175,12 +179,12 @@ func (m *Main) newAPI(_ context.Context, s *serving) error {
 			{Name: "migrations", Check: func(ctx context.Context) error { return migrations.Check(ctx, pool) }},
 			projectionsReady(pool, s.readModels),
 		},
-		Profiles:        newProfiles(pool),
+		Profiles:        newProfiles(pool, s.keys),
 		ContentReads:    contentreads.NewReader(pool).WithVideoCache(250 * time.Millisecond),
 		Consistency:     s.waiter,
 		AdminToken:      m.Config.AdminToken,
 		AuditorToken:    m.Config.AuditorToken,
-		Audit:           audit.NewService(s.store),
+		Audit:           audit.NewService(s.store).WithPrivacy(s.codes, s.keys),
 		RateLimit:       httpapi.RateLimit(m.Config.rateLimit),
 		TrustedProxies:  m.Config.trustedProxies,
 		PositionTokens:  positionTokens,

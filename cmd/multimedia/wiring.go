@@ -10,7 +10,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/multimedia-portal/multimedia/adapters/postgres/datakeys"
 	"github.com/multimedia-portal/multimedia/audit"
+	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/domain/streams"
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/eventstore/esdb"
@@ -79,6 +81,25 @@ func (m *Main) openStore(ctx context.Context, pool *pgxpool.Pool) (eventstore.St
 	}
 	s := postgres.New(ctx, pool, postgres.Options{})
 	return audit.NewChainedStore(s), s.Close, nil
+}
+
+// privacy returns what the personal data needs: the keyed hasher that
+// names claim streams, and the accounts' data key store (in the pool's
+// database whichever event store is used), both keyed by the server secret.
+func (m *Main) privacy(ctx context.Context, pool *pgxpool.Pool) (*account.CodeHasher, *datakeys.Store, error) {
+	key, err := m.secretKey(ctx, pool)
+	if err != nil {
+		return nil, nil, err
+	}
+	codes, err := account.NewCodeHasher(key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("SECRET_KEY: %w", err)
+	}
+	keys, err := datakeys.New(pool, key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("SECRET_KEY: %w", err)
+	}
+	return codes, keys, nil
 }
 
 // secretKey returns SECRET_KEY, or the key generated once and kept in the

@@ -22,6 +22,7 @@ type Account struct {
 	verified     bool
 	verifiedAt   time.Time
 	subscribed   bool
+	erased       bool
 
 	codes      map[Purpose]*codeState
 	issues     map[Purpose][]codeTry // codes issued in the last RateWindow, with who asked
@@ -137,6 +138,15 @@ func (a *Account) Apply(e Event) {
 		a.subscribed = true
 	case NewsletterUnsubscribed:
 		a.subscribed = false
+	case AccountErased:
+		// The id stays, so that the stream is still known as this account's.
+		a.erased = true
+		a.registered, a.verified, a.subscribed = false, false, false
+		// The address stays (it reads "[erased]" once the key is gone) so
+		// that a retried erasure can still release its claim.
+		a.passwordHash = ""
+		clear(a.sessions)
+		clear(a.codes)
 	}
 }
 
@@ -161,7 +171,7 @@ func pruneTriesBefore(ts []codeTry, cutoff time.Time) []codeTry {
 // hashed the code (CodeHasher.Hash with this account id), and mails the code.
 func (a *Account) Register(accountID string, email Email, passwordHash string, newsletter bool, codeHash string, now time.Time) ([]Event, error) {
 	switch {
-	case a.registered:
+	case a.registered, a.erased:
 		return nil, ErrAlreadyRegistered
 	case !validAccountID(accountID):
 		return nil, invalidArg("account id must be a UUID")

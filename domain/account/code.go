@@ -166,6 +166,12 @@ func (h *CodeHasher) Tag(label, s string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// ClaimStreamID is the stream that guards one account per address:
+// "email-" + the keyed Tag of the normalised address. The key keeps the
+// address out of stream names (which show up in logs, metrics and
+// exports) even for someone who holds a list of candidate addresses.
+func (h *CodeHasher) ClaimStreamID(e Email) string { return "email-" + h.Tag("email-claim", e.s) }
+
 func (h *CodeHasher) mac(accountID string, purpose Purpose, code Code) []byte {
 	m := hmac.New(sha256.New, h.key)
 	// Length-prefixed fields: no two (id, purpose, code) triples share input.

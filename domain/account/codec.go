@@ -23,6 +23,8 @@ var codec = eventcodec.New(
 	eventcodec.Type[NewsletterUnsubscribed](NewsletterUnsubscribedType),
 	eventcodec.Type[VideoDownloaded](VideoDownloadedType),
 	eventcodec.Type[EmailClaimed](EmailClaimedType),
+	eventcodec.Type[AccountErased](AccountErasedType),
+	eventcodec.Type[EmailReleased](EmailReleasedType),
 )
 
 // EventTypes lists every registered type name, sorted, e.g. for a store's

@@ -25,6 +25,8 @@ func allEvents() []Event {
 		NewsletterUnsubscribed{AccountID: testID, At: at(9)},
 		VideoDownloaded{AccountID: testID, VideoID: "v-1", Format: "mp4-1080p", At: at(10)},
 		EmailClaimed{AccountID: testID, At: at(11)},
+		AccountErased{AccountID: testID, At: at(12)},
+		EmailReleased{AccountID: testID, At: at(12)},
 	}
 }
 

@@ -62,7 +62,7 @@ func (e *EmailError) Is(target error) bool { return target == ErrInvalidEmail }
 // Email is a canonical address: a plain addr-spec (RFC 5322 dot-atom local
 // part, ASCII host-name domain), trimmed and lower-cased, so that one
 // mailbox has one spelling. That one string keys the address's claim
-// (StreamID) and is the mail recipient: net/mail parses it back unchanged.
+// (CodeHasher.ClaimStreamID) and is the mail recipient: net/mail parses it back unchanged.
 // The zero value is "no address". Build it with NormaliseEmail only.
 type Email struct {
 	s string
@@ -220,5 +220,6 @@ func (e Email) Domain() string {
 	return domain
 }
 
-// StreamID returns the e-mail stream that guards this address.
-func (e Email) StreamID() string { return EmailStreamID(e.s) }
+// LegacyStreamID returns the claim stream this address had in stores
+// written before keyed claim streams (see LegacyEmailStreamID).
+func (e Email) LegacyStreamID() string { return LegacyEmailStreamID(e.s) }

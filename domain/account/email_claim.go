@@ -22,9 +22,16 @@ func EmailClaimFromHistory(history []Event) *EmailClaim {
 // Apply moves the claim on by one event.
 func (c *EmailClaim) Apply(e Event) {
 	c.version++
-	if e, ok := codec.Value(e).(EmailClaimed); ok && c.accountID == "" {
-		c.accountID = e.AccountID
-		c.claimedAt = e.At
+	switch e := codec.Value(e).(type) {
+	case EmailClaimed:
+		if c.accountID == "" {
+			c.accountID = e.AccountID
+			c.claimedAt = e.At
+		}
+	case EmailReleased:
+		if e.AccountID == c.accountID {
+			c.accountID, c.claimedAt = "", time.Time{}
+		}
 	}
 }
 
@@ -40,6 +47,15 @@ func (c *EmailClaim) Claim(accountID string, now time.Time) ([]Event, error) {
 		return nil, ErrEmailTaken
 	}
 	return []Event{EmailClaimed{AccountID: accountID, At: now.UTC()}}, nil
+}
+
+// Release frees the address of its erased owner accountID; a claim held by
+// another account (or by none) is left alone (no events).
+func (c *EmailClaim) Release(accountID string, now time.Time) []Event {
+	if accountID == "" || c.accountID != accountID {
+		return nil
+	}
+	return []Event{EmailReleased{AccountID: accountID, At: now.UTC()}}
 }
 
 // ClaimedBy returns the owning account id, or "" if the address is free.

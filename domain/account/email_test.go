@@ -118,8 +118,8 @@ func TestEmailParts(t *testing.T) {
 	if got, want := a.Domain(), "example.com"; got != want {
 		t.Fatalf("Domain = %q, want %q", got, want)
 	}
-	if got, want := a.StreamID(), EmailStreamID("foo@example.com"); got != want {
-		t.Fatalf("StreamID = %q, want %q", got, want)
+	if got, want := a.LegacyStreamID(), LegacyEmailStreamID("foo@example.com"); got != want {
+		t.Fatalf("LegacyStreamID = %q, want %q", got, want)
 	}
 }
 
@@ -127,8 +127,8 @@ func TestStreamIDs(t *testing.T) {
 	if got, want := StreamID(testID), "account-"+testID; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
-	// sha256("foo@example.com")
-	if got, want := EmailStreamID("foo@example.com"), "email-321ba197033e81286fedb719d60d4ed5cecaed170733cb4a92013811afc0e3b6"; got != want {
+	// sha256("foo@example.com"): the legacy, unkeyed name
+	if got, want := LegacyEmailStreamID("foo@example.com"), "email-321ba197033e81286fedb719d60d4ed5cecaed170733cb4a92013811afc0e3b6"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }

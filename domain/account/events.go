@@ -34,15 +34,19 @@ const (
 	// recorded before they got streams of their own are on account streams.
 	VideoDownloadedType = download.VideoDownloadedType
 	EmailClaimedType    = "EmailClaimed.v1"
+	AccountErasedType   = "AccountErased.v1"
+	EmailReleasedType   = "EmailReleased.v1"
 )
 
 // StreamID is the event stream of one account: "account-<id>".
 func StreamID(accountID string) string { return "account-" + accountID }
 
-// EmailStreamID is the stream that guards one account per address:
-// "email-" + hex(sha256(normalised email)). Hashing keeps the address out of
-// stream names, which show up in logs and metrics.
-func EmailStreamID(normalisedEmail string) string {
+// LegacyEmailStreamID is the claim stream name of stores written before
+// 2026-11-30: "email-" + hex(sha256(normalised email)), an UNKEYED hash
+// that anyone with a list of addresses can match. New claims use
+// CodeHasher.ClaimStreamID (a keyed HMAC); commands still find these, and
+// "multimedia privacy migrate" copies a store without them.
+func LegacyEmailStreamID(normalisedEmail string) string {
 	sum := sha256.Sum256([]byte(normalisedEmail))
 	return "email-" + hex.EncodeToString(sum[:])
 }
@@ -170,6 +174,28 @@ type EmailClaimed struct {
 	AccountID string    `json:"account_id"`
 	At        time.Time `json:"at"`
 }
+
+// AccountErased ends an account at its owner's request: its data key is
+// destroyed (so every personal field sealed under it reads Erased), its
+// address is released, and it accepts no command any more. Its downloads
+// stay in the statistics, linked to no person.
+type AccountErased struct {
+	AccountID string    `json:"account_id"`
+	At        time.Time `json:"at"`
+}
+
+// EmailReleased frees an "email-<tag>" stream's address when its account is
+// erased, so that the address can register again as a new account.
+type EmailReleased struct {
+	AccountID string    `json:"account_id"`
+	At        time.Time `json:"at"`
+}
+
+// EventType implements Event.
+func (AccountErased) EventType() string { return AccountErasedType }
+
+// EventType implements Event.
+func (EmailReleased) EventType() string { return EmailReleasedType }
 
 // EventType implements Event.
 func (AccountRegistered) EventType() string { return AccountRegisteredType }

@@ -11,7 +11,7 @@ import (
 // a domain StreamID function's result.
 var prefixes = []string{
 	"account-", // account.StreamID
-	"email-",   // account.EmailStreamID: one account per address
+	"email-",   // CodeHasher.ClaimStreamID (and the legacy unkeyed names): one account per address
 	"article-", // article.StreamID
 	"slug-",    // article.SlugStreamID: one article per slug
 	"video-",   // video.StreamID

@@ -17,7 +17,8 @@ func TestEveryStreamFamilyIsListed(t *testing.T) {
 	const id = "0b0f6c4e-6a43-4d0f-9a55-2f3c1b0c2d11"
 	for _, s := range []string{
 		account.StreamID(id),
-		account.EmailStreamID("someone@example.com"),
+		account.LegacyEmailStreamID("someone@example.com"),
+		claimStream(t, "someone@example.com"),
 		article.StreamID(id),
 		article.SlugStreamID("hello-world"),
 		video.StreamID(id),
@@ -37,4 +38,17 @@ func TestEveryStreamFamilyIsListed(t *testing.T) {
 	if streams.Prefixes()[0] != "account-" {
 		t.Error("Prefixes shares its slice")
 	}
+}
+
+func claimStream(t *testing.T, address string) string {
+	t.Helper()
+	h, err := account.NewCodeHasher([]byte("a test secret of at least 32 bytes!"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := account.NormaliseEmail(address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.ClaimStreamID(e)
 }

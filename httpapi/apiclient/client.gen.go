@@ -118,6 +118,7 @@ func (e WithdrawVideo200JSONResponseBodyStatus) Valid() bool {
 
 // Defines values for GetAuditState200JSONResponseBodyStatus.
 const (
+	GetAuditState200JSONResponseBodyStatusErased              GetAuditState200JSONResponseBodyStatus = "erased"
 	GetAuditState200JSONResponseBodyStatusNotRegistered       GetAuditState200JSONResponseBodyStatus = "not_registered"
 	GetAuditState200JSONResponseBodyStatusPendingVerification GetAuditState200JSONResponseBodyStatus = "pending_verification"
 	GetAuditState200JSONResponseBodyStatusVerified            GetAuditState200JSONResponseBodyStatus = "verified"
@@ -126,11 +127,28 @@ const (
 // Valid indicates whether the value is a known member of the GetAuditState200JSONResponseBodyStatus enum.
 func (e GetAuditState200JSONResponseBodyStatus) Valid() bool {
 	switch e {
+	case GetAuditState200JSONResponseBodyStatusErased:
+		return true
 	case GetAuditState200JSONResponseBodyStatusNotRegistered:
 		return true
 	case GetAuditState200JSONResponseBodyStatusPendingVerification:
 		return true
 	case GetAuditState200JSONResponseBodyStatusVerified:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EraseMe200JSONResponseBodyStatus.
+const (
+	EraseMe200JSONResponseBodyStatusErased EraseMe200JSONResponseBodyStatus = "erased"
+)
+
+// Valid indicates whether the value is a known member of the EraseMe200JSONResponseBodyStatus enum.
+func (e EraseMe200JSONResponseBodyStatus) Valid() bool {
+	switch e {
+	case EraseMe200JSONResponseBodyStatusErased:
 		return true
 	default:
 		return false
@@ -542,6 +560,14 @@ type VerifyAuditChainParams struct {
 	Email *AuditEmail `form:"email,omitempty" json:"email,omitempty"`
 }
 
+// EraseMeJSONBody defines parameters for EraseMe.
+type EraseMeJSONBody struct {
+	Password string `json:"password"`
+}
+
+// EraseMe200JSONResponseBodyStatus defines parameters for EraseMe.
+type EraseMe200JSONResponseBodyStatus string
+
 // GetMeParams defines parameters for GetMe.
 type GetMeParams struct {
 	// ConsistentWith The `position` token of a write reply, as given; the read waits (bounded) until the read model has applied that write.
@@ -704,6 +730,9 @@ type PublishVideoJSONRequestBody PublishVideoJSONBody
 // ChangeVideoJSONRequestBody defines body for ChangeVideo for application/json ContentType.
 type ChangeVideoJSONRequestBody ChangeVideoJSONBody
 
+// EraseMeJSONRequestBody defines body for EraseMe for application/json ContentType.
+type EraseMeJSONRequestBody EraseMeJSONBody
+
 // SetNewsletterJSONRequestBody defines body for SetNewsletter for application/json ContentType.
 type SetNewsletterJSONRequestBody SetNewsletterJSONBody
 
@@ -799,11 +828,16 @@ type ClientInterface interface {
 	// GetPortalHome The portal page (HTML app shell)
 	//
 	// The seed's account page as a web client of this API. The same shell answers /register, /verify,
-	// /login, /reset-password, /videos and /articles/{slug}; its script renders the view. Unknown page
+	// /login, /reset-password, /account, /videos and /articles/{slug}; its script renders the view. Unknown page
 	// paths get a friendly HTML 404 page; paths under /api keep their JSON 404. Strict CSP, no framing.
 	//
 	// Corresponds with GET / (the `GetPortalHome` operationId).
 	GetPortalHome(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPortalAccount The portal page, "My account" view (download my data, delete my account)
+	//
+	// Corresponds with GET /account (the `GetPortalAccount` operationId).
+	GetPortalAccount(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RegisterWithBody Create an account and email a verification code
 	//
@@ -1022,6 +1056,38 @@ type ClientInterface interface {
 	// Corresponds with GET /api/audit/accounts/{id}/verify (the `VerifyAuditChain` operationId).
 	VerifyAuditChain(ctx context.Context, id AuditAccount, params *VerifyAuditChainParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// EraseMeWithBody Delete my account (erasure, crypto-shredding)
+	//
+	// Erases the logged-in account once its password confirms it: AccountErased is appended,
+	// the address is released (it can register again, as a new account), the account's data
+	// key is destroyed (every personal field sealed under it, in every event, reads
+	// `[erased]` from then on, and the hash chain still verifies, no stored byte changing),
+	// the mail queued for it, its phantom, sessions and known devices are deleted, and the
+	// accounts read model drops its row. Download statistics keep their counts. A wrong
+	// password answers 403 `wrong_password` and changes nothing. The page's session
+	// cookies are cleared.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with DELETE /api/me (the `EraseMe` operationId).
+	EraseMeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EraseMe Delete my account (erasure, crypto-shredding)
+	//
+	// Erases the logged-in account once its password confirms it: AccountErased is appended,
+	// the address is released (it can register again, as a new account), the account's data
+	// key is destroyed (every personal field sealed under it, in every event, reads
+	// `[erased]` from then on, and the hash chain still verifies, no stored byte changing),
+	// the mail queued for it, its phantom, sessions and known devices are deleted, and the
+	// accounts read model drops its row. Download statistics keep their counts. A wrong
+	// password answers 403 `wrong_password` and changes nothing. The page's session
+	// cookies are cleared.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with DELETE /api/me (the `EraseMe` operationId).
+	EraseMe(ctx context.Context, body EraseMeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetMe The logged-in account's profile (accounts read model)
 	//
 	// Without `consistent_with` the first read of a session waits, up to CONSISTENCY_TIMEOUT, until the
@@ -1031,6 +1097,17 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/me (the `GetMe` operationId).
 	GetMe(ctx context.Context, params *GetMeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ExportMe Download my data (right of access)
+	//
+	// Everything the service holds about the logged-in person, read from the account's events
+	// (the source of truth): the profile, the newsletter history, every download (video,
+	// format, time), every login and failed login (time, client IP), and the account's
+	// events themselves with secrets (password and code hashes) redacted. Served with
+	// `Content-Disposition: attachment`.
+	//
+	// Corresponds with GET /api/me/export (the `ExportMe` operationId).
+	ExportMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SetNewsletterWithBody Subscribe to or unsubscribe from the newsletter
 	//
@@ -1287,12 +1364,27 @@ type ClientInterface interface {
 // GetPortalHome The portal page (HTML app shell)
 //
 // The seed's account page as a web client of this API. The same shell answers /register, /verify,
-// /login, /reset-password, /videos and /articles/{slug}; its script renders the view. Unknown page
+// /login, /reset-password, /account, /videos and /articles/{slug}; its script renders the view. Unknown page
 // paths get a friendly HTML 404 page; paths under /api keep their JSON 404. Strict CSP, no framing.
 //
 // Corresponds with GET / (the `GetPortalHome` operationId).
 func (c *Client) GetPortalHome(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetPortalHomeRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPortalAccount The portal page, "My account" view (download my data, delete my account)
+//
+// Corresponds with GET /account (the `GetPortalAccount` operationId).
+func (c *Client) GetPortalAccount(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPortalAccountRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -1730,6 +1822,58 @@ func (c *Client) VerifyAuditChain(ctx context.Context, id AuditAccount, params *
 	return c.Client.Do(req)
 }
 
+// EraseMeWithBody Delete my account (erasure, crypto-shredding)
+//
+// Erases the logged-in account once its password confirms it: AccountErased is appended,
+// the address is released (it can register again, as a new account), the account's data
+// key is destroyed (every personal field sealed under it, in every event, reads
+// `[erased]` from then on, and the hash chain still verifies, no stored byte changing),
+// the mail queued for it, its phantom, sessions and known devices are deleted, and the
+// accounts read model drops its row. Download statistics keep their counts. A wrong
+// password answers 403 `wrong_password` and changes nothing. The page's session
+// cookies are cleared.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with DELETE /api/me (the `EraseMe` operationId).
+func (c *Client) EraseMeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEraseMeRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EraseMe Delete my account (erasure, crypto-shredding)
+//
+// Erases the logged-in account once its password confirms it: AccountErased is appended,
+// the address is released (it can register again, as a new account), the account's data
+// key is destroyed (every personal field sealed under it, in every event, reads
+// `[erased]` from then on, and the hash chain still verifies, no stored byte changing),
+// the mail queued for it, its phantom, sessions and known devices are deleted, and the
+// accounts read model drops its row. Download statistics keep their counts. A wrong
+// password answers 403 `wrong_password` and changes nothing. The page's session
+// cookies are cleared.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with DELETE /api/me (the `EraseMe` operationId).
+func (c *Client) EraseMe(ctx context.Context, body EraseMeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEraseMeRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetMe The logged-in account's profile (accounts read model)
 //
 // Without `consistent_with` the first read of a session waits, up to CONSISTENCY_TIMEOUT, until the
@@ -1740,6 +1884,27 @@ func (c *Client) VerifyAuditChain(ctx context.Context, id AuditAccount, params *
 // Corresponds with GET /api/me (the `GetMe` operationId).
 func (c *Client) GetMe(ctx context.Context, params *GetMeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetMeRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExportMe Download my data (right of access)
+//
+// Everything the service holds about the logged-in person, read from the account's events
+// (the source of truth): the profile, the newsletter history, every download (video,
+// format, time), every login and failed login (time, client IP), and the account's
+// events themselves with secrets (password and code hashes) redacted. Served with
+// `Content-Disposition: attachment`.
+//
+// Corresponds with GET /api/me/export (the `ExportMe` operationId).
+func (c *Client) ExportMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExportMeRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -2321,6 +2486,33 @@ func NewGetPortalHomeRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPortalAccountRequest constructs an http.Request for the GetPortalAccount method
+func NewGetPortalAccountRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/account")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -3070,6 +3262,46 @@ func NewVerifyAuditChainRequest(server string, id AuditAccount, params *VerifyAu
 	return req, nil
 }
 
+// NewEraseMeRequest calls the generic EraseMe builder with application/json body
+func NewEraseMeRequest(server string, body EraseMeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewEraseMeRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewEraseMeRequestWithBody constructs an http.Request for the EraseMe method, with any body, and a specified content type
+func NewEraseMeRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/me")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetMeRequest constructs an http.Request for the GetMe method
 func NewGetMeRequest(server string, params *GetMeParams) (*http.Request, error) {
 	var err error
@@ -3114,6 +3346,33 @@ func NewGetMeRequest(server string, params *GetMeParams) (*http.Request, error) 
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewExportMeRequest constructs an http.Request for the ExportMe method
+func NewExportMeRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/me/export")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -4250,13 +4509,20 @@ type ClientWithResponsesInterface interface {
 	// GetPortalHomeWithResponse The portal page (HTML app shell)
 	//
 	// The seed's account page as a web client of this API. The same shell answers /register, /verify,
-	// /login, /reset-password, /videos and /articles/{slug}; its script renders the view. Unknown page
+	// /login, /reset-password, /account, /videos and /articles/{slug}; its script renders the view. Unknown page
 	// paths get a friendly HTML 404 page; paths under /api keep their JSON 404. Strict CSP, no framing.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET / (the `GetPortalHome` operationId).
 	GetPortalHomeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPortalHomeResponse, error)
+
+	// GetPortalAccountWithResponse The portal page, "My account" view (download my data, delete my account)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /account (the `GetPortalAccount` operationId).
+	GetPortalAccountWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPortalAccountResponse, error)
 
 	// RegisterWithBodyWithResponse Create an account and email a verification code
 	//
@@ -4489,6 +4755,38 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/audit/accounts/{id}/verify (the `VerifyAuditChain` operationId).
 	VerifyAuditChainWithResponse(ctx context.Context, id AuditAccount, params *VerifyAuditChainParams, reqEditors ...RequestEditorFn) (*VerifyAuditChainResponse, error)
 
+	// EraseMeWithBodyWithResponse Delete my account (erasure, crypto-shredding)
+	//
+	// Erases the logged-in account once its password confirms it: AccountErased is appended,
+	// the address is released (it can register again, as a new account), the account's data
+	// key is destroyed (every personal field sealed under it, in every event, reads
+	// `[erased]` from then on, and the hash chain still verifies, no stored byte changing),
+	// the mail queued for it, its phantom, sessions and known devices are deleted, and the
+	// accounts read model drops its row. Download statistics keep their counts. A wrong
+	// password answers 403 `wrong_password` and changes nothing. The page's session
+	// cookies are cleared.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/me (the `EraseMe` operationId).
+	EraseMeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EraseMeResponse, error)
+
+	// EraseMeWithResponse Delete my account (erasure, crypto-shredding)
+	//
+	// Erases the logged-in account once its password confirms it: AccountErased is appended,
+	// the address is released (it can register again, as a new account), the account's data
+	// key is destroyed (every personal field sealed under it, in every event, reads
+	// `[erased]` from then on, and the hash chain still verifies, no stored byte changing),
+	// the mail queued for it, its phantom, sessions and known devices are deleted, and the
+	// accounts read model drops its row. Download statistics keep their counts. A wrong
+	// password answers 403 `wrong_password` and changes nothing. The page's session
+	// cookies are cleared.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/me (the `EraseMe` operationId).
+	EraseMeWithResponse(ctx context.Context, body EraseMeJSONRequestBody, reqEditors ...RequestEditorFn) (*EraseMeResponse, error)
+
 	// GetMeWithResponse The logged-in account's profile (accounts read model)
 	//
 	// Without `consistent_with` the first read of a session waits, up to CONSISTENCY_TIMEOUT, until the
@@ -4500,6 +4798,19 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/me (the `GetMe` operationId).
 	GetMeWithResponse(ctx context.Context, params *GetMeParams, reqEditors ...RequestEditorFn) (*GetMeResponse, error)
+
+	// ExportMeWithResponse Download my data (right of access)
+	//
+	// Everything the service holds about the logged-in person, read from the account's events
+	// (the source of truth): the profile, the newsletter history, every download (video,
+	// format, time), every login and failed login (time, client IP), and the account's
+	// events themselves with secrets (password and code hashes) redacted. Served with
+	// `Content-Disposition: attachment`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/me/export (the `ExportMe` operationId).
+	ExportMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ExportMeResponse, error)
 
 	// SetNewsletterWithBodyWithResponse Subscribe to or unsubscribe from the newsletter
 	//
@@ -4819,6 +5130,40 @@ func (r GetPortalHomeResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetPortalHomeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetPortalAccountResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPortalAccountResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPortalAccountResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPortalAccountResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPortalAccountResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6206,11 +6551,11 @@ type GetAuditEventsResponse struct {
 	JSON200 *struct {
 		AccountId openapi_types.UUID `json:"account_id"`
 		Events    []struct {
-			// Data The event's payload, secrets redacted.
+			// Data The event's payload, secrets redacted; personal fields (email, client tags) opened, or `[erased]` once the account's data key is destroyed.
 			Data    *map[string]interface{} `json:"data"`
 			EventId openapi_types.UUID      `json:"event_id"`
 
-			// Metadata event_id, correlation_id, causation_id, actor, client_ip, occurred_at, prev_hash, hash.
+			// Metadata event_id, correlation_id, causation_id, actor, client_ip, occurred_at, prev_hash, hash. The client_ip is stored sealed under the account's data key and shown opened, or `[erased]` once the key is destroyed.
 			Metadata   map[string]interface{} `json:"metadata"`
 			OccurredAt time.Time              `json:"occurred_at"`
 
@@ -6262,11 +6607,11 @@ type GetAuditEventsResponse struct {
 func (r GetAuditEventsResponse) GetJSON200() *struct {
 	AccountId openapi_types.UUID `json:"account_id"`
 	Events    []struct {
-		// Data The event's payload, secrets redacted.
+		// Data The event's payload, secrets redacted; personal fields (email, client tags) opened, or `[erased]` once the account's data key is destroyed.
 		Data    *map[string]interface{} `json:"data"`
 		EventId openapi_types.UUID      `json:"event_id"`
 
-		// Metadata event_id, correlation_id, causation_id, actor, client_ip, occurred_at, prev_hash, hash.
+		// Metadata event_id, correlation_id, causation_id, actor, client_ip, occurred_at, prev_hash, hash. The client_ip is stored sealed under the account's data key and shown opened, or `[erased]` once the key is destroyed.
 		Metadata   map[string]interface{} `json:"metadata"`
 		OccurredAt time.Time              `json:"occurred_at"`
 
@@ -6385,8 +6730,12 @@ type GetAuditStateResponse struct {
 		CodesRejected int                `json:"codes_rejected"`
 		Downloads     int                `json:"downloads"`
 
-		// Email Absent before the registration and after an erasure.
+		// Email Absent before the registration; `[erased]` once the account's data key is destroyed.
 		Email *string `json:"email,omitempty"`
+
+		// Erased True from the account's erasure (AccountErased) on.
+		Erased   bool       `json:"erased"`
+		ErasedAt *time.Time `json:"erased_at"`
 
 		// Events Events folded.
 		Events int `json:"events"`
@@ -6401,7 +6750,9 @@ type GetAuditStateResponse struct {
 		PasswordChangedAt *time.Time `json:"password_changed_at"`
 
 		// Position The global position of the last event folded (a Position).
-		Position     *string                                `json:"position"`
+		Position *string `json:"position"`
+
+		// Registered False before the registration and after an erasure.
 		Registered   bool                                   `json:"registered"`
 		RegisteredAt *time.Time                             `json:"registered_at"`
 		Status       GetAuditState200JSONResponseBodyStatus `json:"status"`
@@ -6439,8 +6790,12 @@ func (r GetAuditStateResponse) GetJSON200() *struct {
 	CodesRejected int                `json:"codes_rejected"`
 	Downloads     int                `json:"downloads"`
 
-	// Email Absent before the registration and after an erasure.
+	// Email Absent before the registration; `[erased]` once the account's data key is destroyed.
 	Email *string `json:"email,omitempty"`
+
+	// Erased True from the account's erasure (AccountErased) on.
+	Erased   bool       `json:"erased"`
+	ErasedAt *time.Time `json:"erased_at"`
 
 	// Events Events folded.
 	Events int `json:"events"`
@@ -6455,7 +6810,9 @@ func (r GetAuditStateResponse) GetJSON200() *struct {
 	PasswordChangedAt *time.Time `json:"password_changed_at"`
 
 	// Position The global position of the last event folded (a Position).
-	Position     *string                                `json:"position"`
+	Position *string `json:"position"`
+
+	// Registered False before the registration and after an erasure.
 	Registered   bool                                   `json:"registered"`
 	RegisteredAt *time.Time                             `json:"registered_at"`
 	Status       GetAuditState200JSONResponseBodyStatus `json:"status"`
@@ -6685,6 +7042,155 @@ func (r VerifyAuditChainResponse) ContentType() string {
 	return ""
 }
 
+// EraseMeResponse401Headers the declared response headers of an HTTP 401 response for EraseMe
+type EraseMeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// EraseMeResponse429Headers the declared response headers of an HTTP 429 response for EraseMe
+type EraseMeResponse429Headers struct {
+	RetryAfter int
+}
+
+// EraseMeResponse503Headers the declared response headers of an HTTP 503 response for EraseMe
+type EraseMeResponse503Headers struct {
+	RetryAfter *int
+}
+
+type EraseMeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		AccountId openapi_types.UUID `json:"account_id"`
+
+		// Position An opaque consistency token: the global position of the write, sealed (AES-GCM, fresh nonce)
+		// under a key only the server holds. Pass it as is to `?consistent_with=`; two tokens of one
+		// position differ, and a token cannot be read, compared or forged. Anything else answers 400
+		// `invalid_position`.
+		//
+		//
+		// Example: ct1.57CZh7fYeLcud9Dn50ru_xs1JEeFpBG8BEzZuJ7rBYn3vn5EC4P9ziGeao4
+		Position ConsistencyToken                 `json:"position"`
+		Status   EraseMe200JSONResponseBodyStatus `json:"status"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *EraseMeResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *EraseMeResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *EraseMeResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r EraseMeResponse) GetJSON200() *struct {
+	AccountId openapi_types.UUID `json:"account_id"`
+
+	// Position An opaque consistency token: the global position of the write, sealed (AES-GCM, fresh nonce)
+	// under a key only the server holds. Pass it as is to `?consistent_with=`; two tokens of one
+	// position differ, and a token cannot be read, compared or forged. Anything else answers 400
+	// `invalid_position`.
+	//
+	//
+	// Example: ct1.57CZh7fYeLcud9Dn50ru_xs1JEeFpBG8BEzZuJ7rBYn3vn5EC4P9ziGeao4
+	Position ConsistencyToken                 `json:"position"`
+	Status   EraseMe200JSONResponseBodyStatus `json:"status"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r EraseMeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r EraseMeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r EraseMeResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r EraseMeResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r EraseMeResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r EraseMeResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r EraseMeResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r EraseMeResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r EraseMeResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r EraseMeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EraseMeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EraseMeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EraseMeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetMeResponse401Headers the declared response headers of an HTTP 401 response for GetMe
 type GetMeResponse401Headers struct {
 	WWWAuthenticate *string
@@ -6806,6 +7312,200 @@ func (r GetMeResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetMeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ExportMeResponse401Headers the declared response headers of an HTTP 401 response for ExportMe
+type ExportMeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ExportMeResponse429Headers the declared response headers of an HTTP 429 response for ExportMe
+type ExportMeResponse429Headers struct {
+	RetryAfter int
+}
+
+// ExportMeResponse503Headers the declared response headers of an HTTP 503 response for ExportMe
+type ExportMeResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ExportMeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		AccountId openapi_types.UUID `json:"account_id"`
+		Downloads []struct {
+			At time.Time `json:"at"`
+
+			// ClientIp Empty for downloads recorded without one.
+			ClientIp string             `json:"client_ip"`
+			Format   string             `json:"format"`
+			VideoId  openapi_types.UUID `json:"video_id"`
+		} `json:"downloads"`
+		Email  string `json:"email"`
+		Events []struct {
+			// Data The event's payload, password and code hashes redacted.
+			Data map[string]interface{} `json:"data"`
+
+			// Metadata The event's metadata, its client_ip opened.
+			Metadata map[string]interface{} `json:"metadata"`
+
+			// Position A raw global event position, "commit-prepare" (auditors' endpoints only).
+			//
+			// Example: 1234-56
+			Position   Position  `json:"position"`
+			RecordedAt time.Time `json:"recorded_at"`
+
+			// Stream The account's stream, or one of its download streams (`downloads-<account>-<yyyy-mm>`).
+			Stream  string `json:"stream"`
+			Type    string `json:"type"`
+			Version int    `json:"version"`
+		} `json:"events"`
+		Logins []struct {
+			At time.Time `json:"at"`
+
+			// ClientIp Empty for logins recorded without one.
+			ClientIp  string              `json:"client_ip"`
+			SessionId *openapi_types.UUID `json:"session_id,omitempty"`
+			Succeeded bool                `json:"succeeded"`
+		} `json:"logins"`
+		Newsletter        bool `json:"newsletter"`
+		NewsletterHistory []struct {
+			At         time.Time `json:"at"`
+			Subscribed bool      `json:"subscribed"`
+		} `json:"newsletter_history"`
+		RegisteredAt time.Time  `json:"registered_at"`
+		Verified     bool       `json:"verified"`
+		VerifiedAt   *time.Time `json:"verified_at"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *CSRFFailed
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ExportMeResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ExportMeResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ExportMeResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ExportMeResponse) GetJSON200() *struct {
+	AccountId openapi_types.UUID `json:"account_id"`
+	Downloads []struct {
+		At time.Time `json:"at"`
+
+		// ClientIp Empty for downloads recorded without one.
+		ClientIp string             `json:"client_ip"`
+		Format   string             `json:"format"`
+		VideoId  openapi_types.UUID `json:"video_id"`
+	} `json:"downloads"`
+	Email  string `json:"email"`
+	Events []struct {
+		// Data The event's payload, password and code hashes redacted.
+		Data map[string]interface{} `json:"data"`
+
+		// Metadata The event's metadata, its client_ip opened.
+		Metadata map[string]interface{} `json:"metadata"`
+
+		// Position A raw global event position, "commit-prepare" (auditors' endpoints only).
+		//
+		// Example: 1234-56
+		Position   Position  `json:"position"`
+		RecordedAt time.Time `json:"recorded_at"`
+
+		// Stream The account's stream, or one of its download streams (`downloads-<account>-<yyyy-mm>`).
+		Stream  string `json:"stream"`
+		Type    string `json:"type"`
+		Version int    `json:"version"`
+	} `json:"events"`
+	Logins []struct {
+		At time.Time `json:"at"`
+
+		// ClientIp Empty for logins recorded without one.
+		ClientIp  string              `json:"client_ip"`
+		SessionId *openapi_types.UUID `json:"session_id,omitempty"`
+		Succeeded bool                `json:"succeeded"`
+	} `json:"logins"`
+	Newsletter        bool `json:"newsletter"`
+	NewsletterHistory []struct {
+		At         time.Time `json:"at"`
+		Subscribed bool      `json:"subscribed"`
+	} `json:"newsletter_history"`
+	RegisteredAt time.Time  `json:"registered_at"`
+	Verified     bool       `json:"verified"`
+	VerifiedAt   *time.Time `json:"verified_at"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ExportMeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ExportMeResponse) GetJSON403() *CSRFFailed {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ExportMeResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ExportMeResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ExportMeResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ExportMeResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ExportMeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ExportMeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ExportMeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ExportMeResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8761,7 +9461,7 @@ func (r GetPortalVideosResponse) ContentType() string {
 // GetPortalHomeWithResponse The portal page (HTML app shell)
 //
 // The seed's account page as a web client of this API. The same shell answers /register, /verify,
-// /login, /reset-password, /videos and /articles/{slug}; its script renders the view. Unknown page
+// /login, /reset-password, /account, /videos and /articles/{slug}; its script renders the view. Unknown page
 // paths get a friendly HTML 404 page; paths under /api keep their JSON 404. Strict CSP, no framing.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -8773,6 +9473,19 @@ func (c *ClientWithResponses) GetPortalHomeWithResponse(ctx context.Context, req
 		return nil, err
 	}
 	return ParseGetPortalHomeResponse(rsp)
+}
+
+// GetPortalAccountWithResponse The portal page, "My account" view (download my data, delete my account)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /account (the `GetPortalAccount` operationId).
+func (c *ClientWithResponses) GetPortalAccountWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPortalAccountResponse, error) {
+	rsp, err := c.GetPortalAccount(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPortalAccountResponse(rsp)
 }
 
 // RegisterWithBodyWithResponse Create an account and email a verification code
@@ -9132,6 +9845,50 @@ func (c *ClientWithResponses) VerifyAuditChainWithResponse(ctx context.Context, 
 	return ParseVerifyAuditChainResponse(rsp)
 }
 
+// EraseMeWithBodyWithResponse Delete my account (erasure, crypto-shredding)
+//
+// Erases the logged-in account once its password confirms it: AccountErased is appended,
+// the address is released (it can register again, as a new account), the account's data
+// key is destroyed (every personal field sealed under it, in every event, reads
+// `[erased]` from then on, and the hash chain still verifies, no stored byte changing),
+// the mail queued for it, its phantom, sessions and known devices are deleted, and the
+// accounts read model drops its row. Download statistics keep their counts. A wrong
+// password answers 403 `wrong_password` and changes nothing. The page's session
+// cookies are cleared.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/me (the `EraseMe` operationId).
+func (c *ClientWithResponses) EraseMeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EraseMeResponse, error) {
+	rsp, err := c.EraseMeWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEraseMeResponse(rsp)
+}
+
+// EraseMeWithResponse Delete my account (erasure, crypto-shredding)
+//
+// Erases the logged-in account once its password confirms it: AccountErased is appended,
+// the address is released (it can register again, as a new account), the account's data
+// key is destroyed (every personal field sealed under it, in every event, reads
+// `[erased]` from then on, and the hash chain still verifies, no stored byte changing),
+// the mail queued for it, its phantom, sessions and known devices are deleted, and the
+// accounts read model drops its row. Download statistics keep their counts. A wrong
+// password answers 403 `wrong_password` and changes nothing. The page's session
+// cookies are cleared.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/me (the `EraseMe` operationId).
+func (c *ClientWithResponses) EraseMeWithResponse(ctx context.Context, body EraseMeJSONRequestBody, reqEditors ...RequestEditorFn) (*EraseMeResponse, error) {
+	rsp, err := c.EraseMe(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEraseMeResponse(rsp)
+}
+
 // GetMeWithResponse The logged-in account's profile (accounts read model)
 //
 // Without `consistent_with` the first read of a session waits, up to CONSISTENCY_TIMEOUT, until the
@@ -9148,6 +9905,25 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, params *Get
 		return nil, err
 	}
 	return ParseGetMeResponse(rsp)
+}
+
+// ExportMeWithResponse Download my data (right of access)
+//
+// Everything the service holds about the logged-in person, read from the account's events
+// (the source of truth): the profile, the newsletter history, every download (video,
+// format, time), every login and failed login (time, client IP), and the account's
+// events themselves with secrets (password and code hashes) redacted. Served with
+// `Content-Disposition: attachment`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/me/export (the `ExportMe` operationId).
+func (c *ClientWithResponses) ExportMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ExportMeResponse, error) {
+	rsp, err := c.ExportMe(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExportMeResponse(rsp)
 }
 
 // SetNewsletterWithBodyWithResponse Subscribe to or unsubscribe from the newsletter
@@ -9634,6 +10410,22 @@ func ParseGetPortalHomeResponse(rsp *http.Response) (*GetPortalHomeResponse, err
 	}
 
 	response := &GetPortalHomeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseGetPortalAccountResponse parses an HTTP response from a GetPortalAccountWithResponse call
+func ParseGetPortalAccountResponse(rsp *http.Response) (*GetPortalAccountResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPortalAccountResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -10880,11 +11672,11 @@ func ParseGetAuditEventsResponse(rsp *http.Response) (*GetAuditEventsResponse, e
 		var dest struct {
 			AccountId openapi_types.UUID `json:"account_id"`
 			Events    []struct {
-				// Data The event's payload, secrets redacted.
+				// Data The event's payload, secrets redacted; personal fields (email, client tags) opened, or `[erased]` once the account's data key is destroyed.
 				Data    *map[string]interface{} `json:"data"`
 				EventId openapi_types.UUID      `json:"event_id"`
 
-				// Metadata event_id, correlation_id, causation_id, actor, client_ip, occurred_at, prev_hash, hash.
+				// Metadata event_id, correlation_id, causation_id, actor, client_ip, occurred_at, prev_hash, hash. The client_ip is stored sealed under the account's data key and shown opened, or `[erased]` once the key is destroyed.
 				Metadata   map[string]interface{} `json:"metadata"`
 				OccurredAt time.Time              `json:"occurred_at"`
 
@@ -11024,8 +11816,12 @@ func ParseGetAuditStateResponse(rsp *http.Response) (*GetAuditStateResponse, err
 			CodesRejected int                `json:"codes_rejected"`
 			Downloads     int                `json:"downloads"`
 
-			// Email Absent before the registration and after an erasure.
+			// Email Absent before the registration; `[erased]` once the account's data key is destroyed.
 			Email *string `json:"email,omitempty"`
+
+			// Erased True from the account's erasure (AccountErased) on.
+			Erased   bool       `json:"erased"`
+			ErasedAt *time.Time `json:"erased_at"`
 
 			// Events Events folded.
 			Events int `json:"events"`
@@ -11040,7 +11836,9 @@ func ParseGetAuditStateResponse(rsp *http.Response) (*GetAuditStateResponse, err
 			PasswordChangedAt *time.Time `json:"password_changed_at"`
 
 			// Position The global position of the last event folded (a Position).
-			Position     *string                                `json:"position"`
+			Position *string `json:"position"`
+
+			// Registered False before the registration and after an erasure.
 			Registered   bool                                   `json:"registered"`
 			RegisteredAt *time.Time                             `json:"registered_at"`
 			Status       GetAuditState200JSONResponseBodyStatus `json:"status"`
@@ -11270,6 +12068,140 @@ func ParseVerifyAuditChainResponse(rsp *http.Response) (*VerifyAuditChainRespons
 	return response, nil
 }
 
+// ParseEraseMeResponse parses an HTTP response from a EraseMeWithResponse call
+func ParseEraseMeResponse(rsp *http.Response) (*EraseMeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EraseMeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			AccountId openapi_types.UUID `json:"account_id"`
+
+			// Position An opaque consistency token: the global position of the write, sealed (AES-GCM, fresh nonce)
+			// under a key only the server holds. Pass it as is to `?consistent_with=`; two tokens of one
+			// position differ, and a token cannot be read, compared or forged. Anything else answers 400
+			// `invalid_position`.
+			//
+			//
+			// Example: ct1.57CZh7fYeLcud9Dn50ru_xs1JEeFpBG8BEzZuJ7rBYn3vn5EC4P9ziGeao4
+			Position ConsistencyToken                 `json:"position"`
+			Status   EraseMe200JSONResponseBodyStatus `json:"status"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers EraseMeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers EraseMeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers EraseMeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetMeResponse parses an HTTP response from a GetMeWithResponse call
 func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -11373,6 +12305,152 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetMeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseExportMeResponse parses an HTTP response from a ExportMeWithResponse call
+func ParseExportMeResponse(rsp *http.Response) (*ExportMeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ExportMeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			AccountId openapi_types.UUID `json:"account_id"`
+			Downloads []struct {
+				At time.Time `json:"at"`
+
+				// ClientIp Empty for downloads recorded without one.
+				ClientIp string             `json:"client_ip"`
+				Format   string             `json:"format"`
+				VideoId  openapi_types.UUID `json:"video_id"`
+			} `json:"downloads"`
+			Email  string `json:"email"`
+			Events []struct {
+				// Data The event's payload, password and code hashes redacted.
+				Data map[string]interface{} `json:"data"`
+
+				// Metadata The event's metadata, its client_ip opened.
+				Metadata map[string]interface{} `json:"metadata"`
+
+				// Position A raw global event position, "commit-prepare" (auditors' endpoints only).
+				//
+				// Example: 1234-56
+				Position   Position  `json:"position"`
+				RecordedAt time.Time `json:"recorded_at"`
+
+				// Stream The account's stream, or one of its download streams (`downloads-<account>-<yyyy-mm>`).
+				Stream  string `json:"stream"`
+				Type    string `json:"type"`
+				Version int    `json:"version"`
+			} `json:"events"`
+			Logins []struct {
+				At time.Time `json:"at"`
+
+				// ClientIp Empty for logins recorded without one.
+				ClientIp  string              `json:"client_ip"`
+				SessionId *openapi_types.UUID `json:"session_id,omitempty"`
+				Succeeded bool                `json:"succeeded"`
+			} `json:"logins"`
+			Newsletter        bool `json:"newsletter"`
+			NewsletterHistory []struct {
+				At         time.Time `json:"at"`
+				Subscribed bool      `json:"subscribed"`
+			} `json:"newsletter_history"`
+			RegisteredAt time.Time  `json:"registered_at"`
+			Verified     bool       `json:"verified"`
+			VerifiedAt   *time.Time `json:"verified_at"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest CSRFFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ExportMeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ExportMeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ExportMeResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -71,6 +71,7 @@ var rules = map[string]rule{
 	"adapters/postgres/phantoms":  {internal: []string{"commands"}, external: []string{pgx}, onlyCmd: true},
 	"adapters/postgres/snapshots": {internal: []string{"commands"}, external: []string{pgx}, onlyCmd: true},
 	"auth/password":               {external: []string{"golang.org/x/crypto"}},
+	"adapters/postgres/datakeys":  {internal: []string{"commands", "domain/account"}, external: []string{uuid, pgx}, onlyCmd: true},
 
 	"projections":          {internal: []string{"apperr", "eventstore"}, external: []string{watermill, uuid, pgx, prom}},
 	"projections/accounts": {internal: []string{"apperr", "domain/account", "eventstore", "platform/pgerr", "projections"}, external: []string{uuid, pgx}},

@@ -74,15 +74,16 @@ func (o *Outbox) Enqueue(ctx context.Context, env mail.Envelope) (string, error)
 	if err != nil {
 		return "", err
 	}
+	rtag := o.seal.recipientTag(msg.To)
 	if env.After == nil {
-		_, err = o.pool.Exec(ctx, `INSERT INTO mail_outbox (id, kind, message_id, sealed, expires_at, confirmed)
-VALUES ($1, $2, $3, $4, $5, true)`, id, string(env.Kind), msg.MessageID, box, env.ExpiresAt)
+		_, err = o.pool.Exec(ctx, `INSERT INTO mail_outbox (id, kind, message_id, sealed, expires_at, confirmed, recipient_tag)
+VALUES ($1, $2, $3, $4, $5, true, $6)`, id, string(env.Kind), msg.MessageID, box, env.ExpiresAt, rtag)
 	} else {
 		_, err = o.pool.Exec(ctx, `INSERT INTO mail_outbox (id, kind, message_id, sealed, expires_at, confirmed,
-  event_stream, event_id, event_version, next_try_at)
-VALUES ($1, $2, $3, $4, $5, false, $6, $7, $8, now() + $9 * interval '1 millisecond')`,
+  event_stream, event_id, event_version, next_try_at, recipient_tag)
+VALUES ($1, $2, $3, $4, $5, false, $6, $7, $8, now() + $9 * interval '1 millisecond', $10)`,
 			id, string(env.Kind), msg.MessageID, box, env.ExpiresAt,
-			env.After.Stream, env.After.EventID, int64(env.After.Version), o.cfg.ConfirmGrace.Milliseconds())
+			env.After.Stream, env.After.EventID, int64(env.After.Version), o.cfg.ConfirmGrace.Milliseconds(), rtag)
 	}
 	if err != nil {
 		return "", fmt.Errorf("outbox: queue a %s mail: %w", env.Kind, err)
@@ -143,6 +144,23 @@ func (o *Outbox) Discard(ctx context.Context, id string) error {
 		return o.exists(ctx, id)
 	}
 	return nil
+}
+
+// Forget deletes every queued mail to recipient (by its keyed tag) or
+// about an event of stream, for an erased account; either may be empty.
+// It implements commands.MailEraser. A mail a relay is sending at that
+// moment may still leave once.
+func (o *Outbox) Forget(ctx context.Context, recipient, stream string) (int64, error) {
+	var rtag []byte
+	if recipient != "" {
+		rtag = o.seal.recipientTag(recipient)
+	}
+	tag, err := o.pool.Exec(ctx, `DELETE FROM mail_outbox WHERE ($1::bytea IS NOT NULL AND recipient_tag = $1)
+  OR ($2 <> '' AND event_stream = $2)`, rtag, stream)
+	if err != nil {
+		return 0, fmt.Errorf("outbox: forget queued mail: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 // exists returns nil when the row is there (already confirmed),

@@ -99,6 +99,15 @@ func (s *sealer) open(id string, kind mail.Kind, messageID string, box []byte) (
 	return mail.Message{To: m.To, Subject: m.Subject, Text: m.Text, MessageID: messageID, Date: m.Date}, nil
 }
 
+// recipientTag is the full keyed tag of the normalised address, stored
+// with the mail so that an erasure finds it (Forget).
+func (s *sealer) recipientTag(addr string) []byte {
+	m := hmac.New(sha256.New, s.tagKey)
+	m.Write([]byte("recipient\x00"))
+	m.Write([]byte(strings.ToLower(strings.TrimSpace(addr))))
+	return m.Sum(nil)
+}
+
 // tag is a short keyed tag of the normalised address for log lines: it
 // correlates the lines of one recipient, and only someone holding the
 // server secret can check it against an address.

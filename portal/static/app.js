@@ -32,6 +32,7 @@ const routes = [
   [/^\/verify$/, viewVerify],
   [/^\/login$/, viewLogin],
   [/^\/reset-password$/, viewReset],
+  [/^\/account$/, viewAccount],
   [/^\/videos$/, viewVideos],
   [/^\/articles\/([^/]+)$/, viewArticle],
 ];
@@ -140,6 +141,7 @@ function renderAccountNav() {
   if (state.me) {
     replace(nav,
       h('span', { class: 'who' }, h('span', { class: 'visually-hidden' }, 'Logged in as '), state.me.email),
+      h('a', { href: '/account' }, 'My account'),
       h('button', { type: 'button', class: 'link-button', onclick: logOut }, 'Log out'));
   } else {
     replace(nav,
@@ -410,6 +412,74 @@ function newsletterPanel() {
   };
   draw();
   return box;
+}
+
+// My account: download my data, delete my account ----------------------------
+
+async function viewAccount() {
+  await loadMe();
+  if (!state.me) {
+    return narrow(page('My account',
+      h('p', {}, 'Log in to see your account, download your data or delete your account.'),
+      h('p', { class: 'actions' }, h('a', { class: 'button', href: '/login?next=%2Faccount' }, 'Log in'))));
+  }
+  return narrow(page('My account',
+    h('p', { class: 'lead' }, `You are logged in as ${state.me.email}.`),
+    exportPanel(),
+    erasePanel()));
+}
+
+function exportPanel() {
+  const msg = messageArea();
+  const button = h('button', { type: 'button' }, 'Download my data');
+  button.addEventListener('click', () => busy(button, msg, async () => {
+    const data = await api('GET', '/api/me/export');
+    const blob = new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' });
+    const url = URL.createObjectURL(blob);
+    const a = h('a', { href: url, download: 'my-data.json', hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60 * 1000);
+    msg.info('Your data has been downloaded as my-data.json.');
+  }));
+  return h('section', { class: 'account-data', 'aria-labelledby': 'export-title' },
+    h('h2', { id: 'export-title' }, 'Download my data'),
+    h('p', {}, 'Everything we hold about you, in one file: your profile, your newsletter choices, every download and every login with its time and address.'),
+    msg.el,
+    h('p', { class: 'actions' }, button));
+}
+
+function erasePanel() {
+  const msg = messageArea();
+  const password = field({ label: 'Password', type: 'password', name: 'erase-password', autocomplete: 'current-password',
+    hint: 'Enter your password to confirm.' });
+  const submit = h('button', { type: 'submit', class: 'danger' }, 'Delete my account');
+  const form = h('form', { novalidate: true }, msg.el, password.wrap, h('p', { class: 'actions' }, submit));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    invalid(password.input, !password.input.value);
+    if (!password.input.value) {
+      msg.error('Enter your password to confirm that you want to delete your account.');
+      password.input.focus();
+      return;
+    }
+    busy(submit, msg, async () => {
+      await api('DELETE', '/api/me', { password: password.input.value });
+      state.me = null;
+      state.email = '';
+      renderAccountNav();
+      replace(main(), narrow(page('Your account has been deleted',
+        h('p', { class: 'lead' }, 'Your address, your logins and the addresses they came from can no longer be read by anyone. Your downloads still count in the anonymous statistics.'),
+        h('p', { class: 'actions' }, h('a', { class: 'button', href: '/' }, 'Go to the home page')))));
+      focusHeading(main());
+      announce('Your account has been deleted.');
+    }).then(() => { if (msg.failed()) { invalid(password.input, true); password.input.focus(); } });
+  });
+  return h('section', { class: 'account-erase', 'aria-labelledby': 'erase-title' },
+    h('h2', { id: 'erase-title' }, 'Delete my account'),
+    h('p', {}, 'This cannot be undone. Your account, your address and your login history are erased; you can register again with the same address later.'),
+    form);
 }
 
 // Log in ----------------------------------------------------------------------

@@ -47,7 +47,7 @@ func (Projection) Tables() []string { return []string{Table} }
 // EventTypes implements projections.Projection.
 func (Projection) EventTypes() []string {
 	return []string{account.AccountRegisteredType, account.AccountVerifiedType, account.LoggedInType,
-		account.NewsletterSubscribedType, account.NewsletterUnsubscribedType}
+		account.NewsletterSubscribedType, account.NewsletterUnsubscribedType, account.AccountErasedType}
 }
 
 // change is the net effect of a batch on one account.
@@ -60,6 +60,7 @@ type change struct {
 	newsletter   *bool
 	verifiedAt   *time.Time
 	lastLoginAt  *time.Time
+	erased       bool // the row goes (AccountErased)
 }
 
 // Apply implements projections.Projection. It folds the batch into one
@@ -107,6 +108,10 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Reco
 			if c, err = get(v.AccountID); err == nil {
 				c.newsletter = ptr(false)
 			}
+		case account.AccountErased:
+			if c, err = get(v.AccountID); err == nil {
+				c.erased = true
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("event %s at %s: %w", e.ID, e.Position, err)
@@ -129,11 +134,16 @@ func write(ctx context.Context, tx pgx.Tx, changes map[uuid.UUID]*change) error 
 		insNews             []bool
 		insReg              []time.Time
 		insVer, insLogin    []*time.Time
+		delID               []uuid.UUID
 		updStatus           []*string
 		updNews             []*bool
 		updVer, updLogin    []*time.Time
 	)
 	for _, c := range all {
+		if c.erased {
+			delID = append(delID, c.id)
+			continue
+		}
 		if c.registered {
 			insID, insEmail, insStatus = append(insID, c.id), append(insEmail, c.email), append(insStatus, *c.status)
 			insNews, insReg = append(insNews, *c.newsletter), append(insReg, c.registeredAt)
@@ -151,6 +161,11 @@ ON CONFLICT (id) DO NOTHING`, insID, insEmail, insStatus, insNews, insReg, insVe
 			return fmt.Errorf("insert %d accounts: %w", len(insID), err)
 		}
 	}
+	if len(delID) > 0 {
+		if _, err := tx.Exec(ctx, `DELETE FROM `+Table+` WHERE id = ANY($1)`, delID); err != nil {
+			return fmt.Errorf("delete %d erased accounts: %w", len(delID), err)
+		}
+	}
 	if len(updID) > 0 {
 		_, err := tx.Exec(ctx, `UPDATE `+Table+` a SET
   status = coalesce(d.status, a.status), newsletter = coalesce(d.newsletter, a.newsletter),
@@ -166,7 +181,9 @@ WHERE a.id = d.id`, updID, updStatus, updNews, updVer, updLogin)
 
 // Account is one row of the read model.
 type Account struct {
-	ID           string     `json:"account_id"`
+	ID string `json:"account_id"`
+	// Email is as the event holds it: sealed under the account's data key
+	// (account.Cipher opens it) for accounts registered since sealing.
 	Email        string     `json:"email"`
 	Status       string     `json:"status"`
 	Newsletter   bool       `json:"newsletter"`

@@ -68,6 +68,15 @@ func (s *Store) WithLimits(l Limits) *Store {
 	return &Store{pool: s.pool, limits: l}
 }
 
+// DeletePhantom implements commands.PhantomEraser: the phantom of an
+// address whose real account was erased goes with it.
+func (s *Store) DeletePhantom(ctx context.Context, key []byte) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM phantom_accounts WHERE key = $1`, key); err != nil {
+		return fmt.Errorf("phantoms: delete: %w: %w", commands.ErrUnavailable, err)
+	}
+	return nil
+}
+
 // UpdatePhantom implements commands.PhantomStore: the row is locked for the
 // whole decision, so concurrent tries on one address are counted one by
 // one on every instance.

@@ -1,0 +1,50 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/multimedia-portal/multimedia/apperr"
+	"github.com/multimedia-portal/multimedia/commands"
+	"github.com/multimedia-portal/multimedia/domain/account"
+	"github.com/multimedia-portal/multimedia/portal"
+)
+
+// handleExport is GET /api/me/export: everything held about the person
+// (GDPR art. 15), as one JSON document, served as a download.
+func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, sess commands.Session) {
+	data, err := s.cfg.Accounts.Export(r.Context(), sess.AccountID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="my-data.json"`)
+	writeJSON(w, http.StatusOK, data)
+}
+
+type eraseRequest struct {
+	Password string `json:"password" required:"true"`
+}
+
+// handleErase is DELETE /api/me {password}: erases the account (GDPR art.
+// 17). A wrong password answers 403 and changes nothing; the session that
+// asked ends with the others.
+func (s *Server) handleErase(w http.ResponseWriter, r *http.Request, sess commands.Session) {
+	var req eraseRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if len(req.Password) > account.MaxPasswordBytes {
+		s.writeError(w, r, badRequest(apperr.PasswordTooLong, "field \"password\" is over 1024 bytes", map[string]any{"field": "password"}))
+		return
+	}
+	res, err := s.cfg.Accounts.Erase(r.Context(), commands.EraseAccount{AccountID: sess.AccountID, Password: req.Password, Meta: requestMeta(r)})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if bearer(r) == "" {
+		portal.ClearSession(w, s.secureCookies(r)) // the page's session went with the account
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "erased", "account_id": res.AccountID, "position": s.tokens.Seal(res.Position)})
+}
