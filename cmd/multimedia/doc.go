@@ -7,6 +7,7 @@
 //	projections   status, rebuild, skip or retry a read model
 //	seed          write the demo data (--demo)
 //	audit         history, export, import and verify of the event log
+//	privacy       migrate a store of unsealed personal data into a fresh one
 //
 // The program is a Main with a life cycle: NewMain, ParseFlags (the
 // subcommand, its flags and the environment), Run (a one-shot subcommand
