@@ -50,6 +50,20 @@ SELECT u.id, $1, c.cur + u.ord, u.typ, u.dat, u.met
  ORDER BY u.ord
 RETURNING version, transaction_id, seq`
 
+// appendKnownOneSQL and appendKnownManySQL append at a version the caller
+// knows is next if the expected version holds (see known.go): $1 stream, $2
+// the first new version; then as appendOneSQL / appendManySQL. They check
+// nothing themselves: es_events_stream_version_key refuses a version taken.
+const appendKnownOneSQL = `INSERT INTO es_events (event_id, stream_id, version, type, data, metadata)
+VALUES ($3, $1, $2, $4, $5, $6)
+RETURNING version, transaction_id, seq`
+
+const appendKnownManySQL = `INSERT INTO es_events (event_id, stream_id, version, type, data, metadata)
+SELECT u.id, $1, $2::bigint + u.ord - 1, u.typ, u.dat, u.met
+  FROM unnest($3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[]) WITH ORDINALITY AS u(id, typ, dat, met, ord)
+ ORDER BY u.ord
+RETURNING version, transaction_id, seq`
+
 // appendRequest is one validated append, encoded for the statements.
 type appendRequest struct {
 	stream   string
@@ -91,8 +105,12 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	}
 	req := newAppendRequest(stream, expected, events)
 	res, written, err := s.commits.append(ctx, req)
-	if err != nil || !written {
+	if err != nil {
 		return res, err
+	}
+	s.known.saw(stream, res.NextExpectedVersion)
+	if !written {
+		return res, nil
 	}
 	s.signal()
 	return res, nil
@@ -103,7 +121,13 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 func (s *Store) appendFast(ctx context.Context, req *appendRequest) (res eventstore.AppendResult, written bool, err error) {
 	for attempt := 0; ; attempt++ {
 		var rows pgx.Rows
-		if len(req.ids) == 1 {
+		if next, ok := s.knownNext(req); ok && attempt == 0 {
+			if len(req.ids) == 1 {
+				rows, err = s.pool.Query(ctx, appendKnownOneSQL, req.stream, next, req.ids[0], req.types[0], req.data[0], req.meta[0])
+			} else {
+				rows, err = s.pool.Query(ctx, appendKnownManySQL, req.stream, next, req.ids, req.types, req.data, req.meta)
+			}
+		} else if len(req.ids) == 1 {
 			rows, err = s.pool.Query(ctx, appendOneSQL, req.stream, req.exp, req.ids[0], req.types[0], req.data[0], req.meta[0])
 		} else {
 			rows, err = s.pool.Query(ctx, appendManySQL, req.stream, req.exp, req.ids, req.types, req.data, req.meta)
@@ -134,6 +158,19 @@ func (s *Store) appendFast(ctx context.Context, req *appendRequest) (res eventst
 		}
 		return res, false, appendError(ctx, req.stream, err)
 	}
+}
+
+// knownNext returns the first version req would write when that needs no
+// look-up: 0 for "no stream", n+1 for exactly n when version n is known to
+// be stored (known.go).
+func (s *Store) knownNext(req *appendRequest) (int64, bool) {
+	if req.expected.IsNoStream() {
+		return 0, true
+	}
+	if v, ok := req.expected.Exact(); ok && s.known.exists(req.stream, v) {
+		return int64(v) + 1, true
+	}
+	return 0, false
 }
 
 // scanAppended reads the rows an append statement returned: how many, and

@@ -61,3 +61,63 @@ func TestReappendUnderEveryExpectedVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestKnownVersionIsNotTheLast: a Store that remembers version 2 of a stream
+// appends "exactly 2" without looking the stream up; when another process
+// has appended version 3 meanwhile, the append must still be refused with
+// the stream's current version, for one event and for several, and a
+// remembered stream whose memory was emptied is looked up again.
+func TestKnownVersionIsNotTheLast(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	mine := postgres.New(ctx, pool, postgres.Options{KnownStreams: 2})
+	defer mine.Close()
+	other := postgres.New(ctx, pool, postgres.Options{})
+	defer other.Close()
+	for _, n := range []int{1, 3} {
+		name := "known-" + eventstoretest.Event("T.v1", 0).ID.String()
+		var batch []eventstore.EventData
+		for i := range 3 {
+			batch = append(batch, eventstoretest.Event("T.v1", i))
+		}
+		if _, err := mine.Append(ctx, name, eventstore.NoStream, batch...); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.Append(ctx, name, eventstore.Exact(2), eventstoretest.Event("T.v1", 3)); err != nil {
+			t.Fatal(err)
+		}
+		late := make([]eventstore.EventData, n)
+		for i := range late {
+			late[i] = eventstoretest.Event("T.v1", 10+i)
+		}
+		_, err := mine.Append(ctx, name, eventstore.Exact(2), late...)
+		var e *eventstore.Error
+		if !errors.As(err, &e) || e.Code != eventstore.ErrorCodeWrongExpectedVersion || e.Actual != 3 {
+			t.Fatalf("%d events at a remembered but stale version: got %v, want ErrWrongExpectedVersion at 3", n, err)
+		}
+		// Far ahead of the stream: never remembered, so looked up, refused.
+		_, err = mine.Append(ctx, name, eventstore.Exact(7), late...)
+		if !errors.As(err, &e) || e.Code != eventstore.ErrorCodeWrongExpectedVersion || e.Actual != 3 {
+			t.Fatalf("%d events ahead of the stream: got %v, want ErrWrongExpectedVersion at 3", n, err)
+		}
+		got, err := mine.Append(ctx, name, eventstore.Exact(3), late...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := uint64(3 + n); got.NextExpectedVersion != want {
+			t.Fatalf("%d events after the stream's last: next expected version %d, want %d", n, got.NextExpectedVersion, want)
+		}
+		events, err := mine.ReadStream(ctx, name, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, ev := range events {
+			if ev.Version != uint64(i) {
+				t.Fatalf("%d events: event %d has version %d: a gap or a duplicate", n, i, ev.Version)
+			}
+		}
+		if len(events) != 4+n {
+			t.Fatalf("%d events: stream holds %d events, want %d", n, len(events), 4+n)
+		}
+	}
+}

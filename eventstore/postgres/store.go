@@ -39,6 +39,10 @@ type Options struct {
 	MaxConcurrentAppends int
 	// MaxGroup caps the appends in one group commit (default 128).
 	MaxGroup int
+	// KnownStreams bounds how many streams the Store remembers a stored
+	// version of, to append with an exact expected version without looking
+	// the stream's version up (default 100,000; see known.go).
+	KnownStreams int
 }
 
 func (o Options) withDefaults() Options {
@@ -56,6 +60,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxGroup <= 0 {
 		o.MaxGroup = 128
+	}
+	if o.KnownStreams <= 0 {
+		o.KnownStreams = 100_000
 	}
 	return o
 }
@@ -75,6 +82,7 @@ type Store struct {
 	wake    *broadcaster
 	notify  chan struct{}
 	commits committer
+	known   *knownVersions
 	cancel  context.CancelFunc
 	done    sync.WaitGroup
 }
@@ -94,6 +102,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) *Store {
 		cancel: cancel,
 	}
 	s.commits.s = s
+	s.known = newKnownVersions(s.opts.KnownStreams)
 	s.done.Add(2)
 	go func() { defer s.done.Done(); s.listen(ctx) }()
 	go func() { defer s.done.Done(); s.notifier(ctx) }()
@@ -227,6 +236,9 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 	events, err := scanEvents(rows, limit, nil)
 	if err != nil {
 		return nil, unavailable(ctx, fmt.Sprintf("read stream %q", stream), err)
+	}
+	if n := len(events); n > 0 {
+		s.known.saw(stream, events[n-1].Version)
 	}
 	return events, nil
 }
