@@ -39,12 +39,18 @@ import (
 // appendGroupSQL appends to several distinct streams: $1 streams, $2
 // expected versions; then per event $3 the append's index in $1 (1-based),
 // $4 the event's index in its append (1-based), $5 ids, $6 types, $7 data,
-// $8 metadata. Streams come sorted, so concurrent groups take the unique
-// index's locks in one order.
+// $8 metadata; $9 per stream the version the append needs no look-up for
+// (known.go: n for exactly n when version n is known to be stored) or
+// unknownVersion, when the stream's version is looked up. A
+// known version that is not the stream's last makes the insert meet the
+// unique index: the group fails and each append goes again alone. Streams
+// come sorted, so concurrent groups take the unique index's locks in one
+// order.
 var appendGroupSQL = `WITH a AS (
   SELECT s.stream, s.ord, c.cur
-    FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS s(stream, expected, ord)
-   CROSS JOIN LATERAL (SELECT coalesce(max(e.version), -1) AS cur FROM es_events e WHERE e.stream_id = s.stream) c
+    FROM unnest($1::text[], $2::bigint[], $9::bigint[]) WITH ORDINALITY AS s(stream, expected, known, ord)
+   CROSS JOIN LATERAL (SELECT CASE WHEN s.known > ` + unknownVersionSQL + ` THEN s.known
+          ELSE (SELECT coalesce(max(e.version), -1) FROM es_events e WHERE e.stream_id = s.stream) END AS cur) c
    WHERE ` + fmt.Sprintf(expectedCheck, "s.expected", "c.cur") + `
 )
 INSERT INTO es_events (event_id, stream_id, version, type, data, metadata)
@@ -53,6 +59,13 @@ SELECT u.id, a.stream, a.cur + u.k, u.typ, u.dat, u.met
   JOIN a ON a.ord = u.ai
  ORDER BY u.ord
 RETURNING stream_id, version, transaction_id, seq`
+
+// unknownVersion marks, in appendGroupSQL's $9, a stream whose version is
+// looked up.
+const (
+	unknownVersion    = -9
+	unknownVersionSQL = "-9"
+)
 
 // outcome is what a group tells one of its appends.
 type outcome int
@@ -215,6 +228,7 @@ func (s *Store) appendGroup(ctx context.Context, group []*pending) (map[string]e
 	var (
 		streams = make([]string, len(group))
 		exp     = make([]int64, len(group))
+		known   = make([]int64, len(group))
 		ai      = make([]int32, 0, events)
 		k       = make([]int32, 0, events)
 		ids     = make([][16]byte, 0, events)
@@ -223,7 +237,14 @@ func (s *Store) appendGroup(ctx context.Context, group []*pending) (map[string]e
 		meta    = make([]string, 0, events)
 	)
 	for i, p := range group {
-		streams[i], exp[i] = p.req.stream, p.req.exp
+		streams[i], exp[i], known[i] = p.req.stream, p.req.exp, unknownVersion
+		// Only an exact version known stored skips the look-up in a group:
+		// "no stream" is checked, so that a re-append (a retry after an
+		// unknown outcome, usually "no stream") fails its own check and not
+		// the group's statement.
+		if v, ok := p.req.expected.Exact(); ok && s.known.exists(p.req.stream, v) {
+			known[i] = int64(v)
+		}
 		for j := range p.req.ids {
 			ai = append(ai, int32(i+1))
 			k = append(k, int32(j+1))
@@ -233,7 +254,7 @@ func (s *Store) appendGroup(ctx context.Context, group []*pending) (map[string]e
 		data = append(data, p.req.data...)
 		meta = append(meta, p.req.meta...)
 	}
-	rows, err := s.pool.Query(ctx, appendGroupSQL, streams, exp, ai, k, ids, types, data, meta)
+	rows, err := s.pool.Query(ctx, appendGroupSQL, streams, exp, ai, k, ids, types, data, meta, known)
 	if err != nil {
 		return nil, err
 	}
