@@ -30,7 +30,9 @@ var endOfTime = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 // Erase erases the account of a logged-in person who confirmed with their
 // password (GDPR art. 17). In order:
 //
-//  1. the password is checked; a wrong one changes nothing;
+//  1. the password is checked; a wrong one counts as a failed login
+//     (LoginFailed, with the login's delays: in a delay window the
+//     password is not checked) and changes nothing else;
 //  2. the address's claim is released (EmailReleased), so that the address
 //     can register again as a new account, and its phantom and the mail
 //     queued for it or its events are deleted;
@@ -51,7 +53,9 @@ var endOfTime = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 // does the remaining steps (each is idempotent); once the account is
 // erased it does not ask for the password again.
 //
-// Errors: ErrWrongPassword (nothing changed), ErrNotFound, ErrConflict,
+// Errors: ErrWrongPassword (a failed login recorded, nothing else
+// changed), *account.RetryAfterError (ErrLoginDelayed: too many failed
+// logins or confirmations, nothing changed), ErrNotFound, ErrConflict,
 // ErrUnavailable.
 func (h *Accounts) Erase(ctx context.Context, cmd EraseAccount) (Result, error) {
 	a, err := h.loadAccount(ctx, cmd.AccountID)
@@ -62,16 +66,18 @@ func (h *Accounts) Erase(ctx context.Context, cmd EraseAccount) (Result, error) 
 		if !a.Registered() {
 			return Result{}, fmt.Errorf("account %s: %w", cmd.AccountID, ErrNotFound)
 		}
+		// As at login: in a delay window the password is not even checked.
+		if wait := a.LoginRetryAfter(h.now()); wait > 0 {
+			return Result{}, &account.RetryAfterError{Wait: wait}
+		}
+		ok := false
 		if len(cmd.Password) > account.MaxPasswordBytes {
 			h.passwords.DummyVerify(cmd.Password)
-			return Result{}, ErrWrongPassword
-		}
-		ok, _, err := h.passwords.Verify(cmd.Password, a.PasswordHash())
-		if err != nil {
+		} else if ok, _, err = h.passwords.Verify(cmd.Password, a.PasswordHash()); err != nil {
 			return Result{}, fmt.Errorf("verify password: %w", err)
 		}
 		if !ok {
-			return Result{}, ErrWrongPassword
+			return Result{}, h.refuseConfirmation(ctx, cmd)
 		}
 	}
 	// Nothing here is personal: the events of the erasure carry no client IP.
@@ -124,6 +130,24 @@ func (h *Accounts) Erase(ctx context.Context, cmd EraseAccount) (Result, error) 
 	}
 	slog.InfoContext(ctx, "account erased", "account_id", cmd.AccountID, "queued_mails_deleted", n)
 	return Result{AccountID: cmd.AccountID, Position: pos}, nil
+}
+
+// refuseConfirmation records a wrong erasure password as a failed login
+// (its client IP sealed like a login's) and returns ErrWrongPassword, or
+// the delay a concurrent failure started.
+func (h *Accounts) refuseConfirmation(ctx context.Context, cmd EraseAccount) error {
+	_, err := h.update(ctx, cmd.AccountID, cmd.Meta, func(a *account.Account, now time.Time) ([]account.Event, error) {
+		return a.RefuseConfirmation(now)
+	})
+	switch {
+	case errors.Is(err, account.ErrInvalidCredentials):
+		return ErrWrongPassword
+	case errors.Is(err, account.ErrAccountErased) || errors.Is(err, account.ErrNotRegistered):
+		return fmt.Errorf("account %s: %w", cmd.AccountID, ErrNotFound)
+	case err == nil: // cannot happen: a refusal always errs
+		return ErrWrongPassword
+	}
+	return err
 }
 
 // eraseRetries bounds the tries of the AccountErased append.

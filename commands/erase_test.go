@@ -185,8 +185,8 @@ func eraseRacingDownloadsAndLogins(t *testing.T, e *accountsEnv) {
 	}
 }
 
-// TestEraseWithAWrongPasswordChangesNothing: the refusal leaves the
-// stream, the key, the claim and the sessions as they were.
+// TestEraseWithAWrongPasswordChangesNothing: the refusal records a failed
+// login and leaves the key, the claim and the sessions as they were.
 func TestEraseWithAWrongPasswordChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	e := newAccounts(t)
@@ -207,8 +207,11 @@ func TestEraseWithAWrongPasswordChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := len(after), len(before); got != want {
+	if got, want := len(after), len(before)+1; got != want {
 		t.Fatalf("events after a refused erasure: got %d, want %d", got, want)
+	}
+	if got, want := after[len(after)-1].Type, account.LoginFailedType; got != want {
+		t.Fatalf("the event a refused erasure appends: got %s, want %s", got, want)
 	}
 	if _, err := e.accounts.Authenticate(ctx, login.Token); err != nil {
 		t.Fatalf("the session after a refused erasure: %v", err)
@@ -218,5 +221,52 @@ func TestEraseWithAWrongPasswordChangesNothing(t *testing.T) {
 	}
 	if !e.loginWorks(t, addr, pw) {
 		t.Fatal("the password no longer works after a refused erasure")
+	}
+}
+
+// TestWrongErasePasswordsCountAsFailedLogins: someone holding a stolen
+// session cannot guess the password through DELETE /api/me faster than
+// through the login: each wrong confirmation is a failed login, and after
+// as many as the login allows the erasure is delayed like a login (the
+// password not even checked, the right one included) and so is the
+// login itself. Nothing is erased meanwhile.
+func TestWrongErasePasswordsCountAsFailedLogins(t *testing.T) {
+	ctx := context.Background()
+	e := newAccounts(t)
+	const addr, pw = "stolen-session@example.com", "Stolen-Pass-42!"
+	e.registerVerified(t, addr, pw)
+	login, err := e.accounts.Login(ctx, commands.Login{Email: addr, Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	erase := func(password string) error {
+		_, err := e.accounts.Erase(ctx, commands.EraseAccount{AccountID: login.AccountID, Password: password,
+			Meta: commands.Meta{ClientIP: "203.0.113.9"}})
+		return err
+	}
+	for i := range account.DefaultPolicy().LoginFailuresBeforeDelay {
+		if err := erase("Wrong-Guess-42!"); !errors.Is(err, commands.ErrWrongPassword) {
+			t.Fatalf("wrong password %d: got %v, want ErrWrongPassword", i+1, err)
+		}
+	}
+	err = erase(pw)
+	var wait *account.RetryAfterError
+	if !errors.As(err, &wait) || wait.Wait <= 0 {
+		t.Fatalf("the right password after %d wrong ones: got %v, want a *RetryAfterError (ErrLoginDelayed)",
+			account.DefaultPolicy().LoginFailuresBeforeDelay, err)
+	}
+	if _, err := e.accounts.Login(ctx, commands.Login{Email: addr, Password: pw}); !errors.Is(err, account.ErrLoginDelayed) {
+		t.Fatalf("a login after the wrong confirmations: got %v, want ErrLoginDelayed", err)
+	}
+	if _, err := e.accounts.Authenticate(ctx, login.Token); err != nil {
+		t.Fatalf("the session after delayed erasures: %v", err)
+	}
+	if _, err := e.keys.ForWriting(ctx, login.AccountID); err != nil {
+		t.Fatalf("the key after delayed erasures: %v", err)
+	}
+	// Once the delay has passed, the owner's right password erases.
+	e.clock.advance(account.DefaultPolicy().LoginBaseDelay + time.Second)
+	if err := erase(pw); err != nil {
+		t.Fatalf("the right password after the delay: %v", err)
 	}
 }

@@ -207,12 +207,12 @@ func privacyExportAndErase(t *testing.T, extra map[string]string) (email, ip str
 	}
 	eventsBefore := countEvents()
 
-	// A wrong password changes nothing.
+	// A wrong password changes nothing but counting as a failed login.
 	st, body, _ = callFrom(t, ip, "DELETE", base+"/api/me", token, map[string]any{"password": pw + "?"})
 	if st != http.StatusForbidden {
 		t.Fatalf("erase with a wrong password: got %d %v, want 403", st, body)
 	}
-	if got, want := countEvents(), eventsBefore; got != want {
+	if got, want := countEvents(), eventsBefore+1; got != want {
 		t.Fatalf("events after a refused erasure: got %d, want %d", got, want)
 	}
 	if st, _, _ := callFrom(t, ip, "GET", base+"/api/me/export", token, nil); st != http.StatusOK {

@@ -1064,7 +1064,9 @@ type ClientInterface interface {
 	// `[erased]` from then on, and the hash chain still verifies, no stored byte changing),
 	// the mail queued for it, its phantom, sessions and known devices are deleted, and the
 	// accounts read model drops its row. Download statistics keep their counts. A wrong
-	// password answers 403 `wrong_password` and changes nothing. The page's session
+	// password answers 403 `wrong_password`, counts as a failed login and changes nothing
+	// else; after as many failures as a login allows, the erasure waits like a login
+	// (429 `login_delayed` with Retry-After, the password not checked). The page's session
 	// cookies are cleared.
 	//
 	// Takes any type of body and a specified content type.
@@ -1080,7 +1082,9 @@ type ClientInterface interface {
 	// `[erased]` from then on, and the hash chain still verifies, no stored byte changing),
 	// the mail queued for it, its phantom, sessions and known devices are deleted, and the
 	// accounts read model drops its row. Download statistics keep their counts. A wrong
-	// password answers 403 `wrong_password` and changes nothing. The page's session
+	// password answers 403 `wrong_password`, counts as a failed login and changes nothing
+	// else; after as many failures as a login allows, the erasure waits like a login
+	// (429 `login_delayed` with Retry-After, the password not checked). The page's session
 	// cookies are cleared.
 	//
 	// Takes a body of the `application/json` content type.
@@ -1830,7 +1834,9 @@ func (c *Client) VerifyAuditChain(ctx context.Context, id AuditAccount, params *
 // `[erased]` from then on, and the hash chain still verifies, no stored byte changing),
 // the mail queued for it, its phantom, sessions and known devices are deleted, and the
 // accounts read model drops its row. Download statistics keep their counts. A wrong
-// password answers 403 `wrong_password` and changes nothing. The page's session
+// password answers 403 `wrong_password`, counts as a failed login and changes nothing
+// else; after as many failures as a login allows, the erasure waits like a login
+// (429 `login_delayed` with Retry-After, the password not checked). The page's session
 // cookies are cleared.
 //
 // Takes any type of body and a specified content type.
@@ -1856,7 +1862,9 @@ func (c *Client) EraseMeWithBody(ctx context.Context, contentType string, body i
 // `[erased]` from then on, and the hash chain still verifies, no stored byte changing),
 // the mail queued for it, its phantom, sessions and known devices are deleted, and the
 // accounts read model drops its row. Download statistics keep their counts. A wrong
-// password answers 403 `wrong_password` and changes nothing. The page's session
+// password answers 403 `wrong_password`, counts as a failed login and changes nothing
+// else; after as many failures as a login allows, the erasure waits like a login
+// (429 `login_delayed` with Retry-After, the password not checked). The page's session
 // cookies are cleared.
 //
 // Takes a body of the `application/json` content type.
@@ -4763,7 +4771,9 @@ type ClientWithResponsesInterface interface {
 	// `[erased]` from then on, and the hash chain still verifies, no stored byte changing),
 	// the mail queued for it, its phantom, sessions and known devices are deleted, and the
 	// accounts read model drops its row. Download statistics keep their counts. A wrong
-	// password answers 403 `wrong_password` and changes nothing. The page's session
+	// password answers 403 `wrong_password`, counts as a failed login and changes nothing
+	// else; after as many failures as a login allows, the erasure waits like a login
+	// (429 `login_delayed` with Retry-After, the password not checked). The page's session
 	// cookies are cleared.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -4779,7 +4789,9 @@ type ClientWithResponsesInterface interface {
 	// `[erased]` from then on, and the hash chain still verifies, no stored byte changing),
 	// the mail queued for it, its phantom, sessions and known devices are deleted, and the
 	// accounts read model drops its row. Download statistics keep their counts. A wrong
-	// password answers 403 `wrong_password` and changes nothing. The page's session
+	// password answers 403 `wrong_password`, counts as a failed login and changes nothing
+	// else; after as many failures as a login allows, the erasure waits like a login
+	// (429 `login_delayed` with Retry-After, the password not checked). The page's session
 	// cookies are cleared.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -9853,7 +9865,9 @@ func (c *ClientWithResponses) VerifyAuditChainWithResponse(ctx context.Context, 
 // `[erased]` from then on, and the hash chain still verifies, no stored byte changing),
 // the mail queued for it, its phantom, sessions and known devices are deleted, and the
 // accounts read model drops its row. Download statistics keep their counts. A wrong
-// password answers 403 `wrong_password` and changes nothing. The page's session
+// password answers 403 `wrong_password`, counts as a failed login and changes nothing
+// else; after as many failures as a login allows, the erasure waits like a login
+// (429 `login_delayed` with Retry-After, the password not checked). The page's session
 // cookies are cleared.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -9875,7 +9889,9 @@ func (c *ClientWithResponses) EraseMeWithBodyWithResponse(ctx context.Context, c
 // `[erased]` from then on, and the hash chain still verifies, no stored byte changing),
 // the mail queued for it, its phantom, sessions and known devices are deleted, and the
 // accounts read model drops its row. Download statistics keep their counts. A wrong
-// password answers 403 `wrong_password` and changes nothing. The page's session
+// password answers 403 `wrong_password`, counts as a failed login and changes nothing
+// else; after as many failures as a login allows, the erasure waits like a login
+// (429 `login_delayed` with Retry-After, the password not checked). The page's session
 // cookies are cleared.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
