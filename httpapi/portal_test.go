@@ -146,6 +146,18 @@ func TestPortalPages(t *testing.T) {
 			t.Errorf("%s: Content-Type %s", path, ct)
 		}
 	}
+	// HEAD, as a browser's or a link checker's probe, answers like GET
+	// without the body.
+	for _, path := range []string{"/", "/account", "/articles/nato-allies-discuss-missile-defence", "/assets/app.js"} {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(http.MethodHead, path, nil))
+		if got, want := rec.Code, http.StatusOK; got != want {
+			t.Errorf("HEAD %s: status %d, want %d", path, got, want)
+		}
+		if rec.Body.Len() != 0 || rec.Header().Get("Content-Security-Policy") == "" {
+			t.Errorf("HEAD %s: body %d bytes, CSP %q: want no body and the page's headers", path, rec.Body.Len(), rec.Header().Get("Content-Security-Policy"))
+		}
+	}
 	// Paths the API document does not have: plain requests (doRequest
 	// would hold them to the API's JSON 404).
 	for _, path := range []string{"/nope", "/videos/extra", "/assets/nope.js", "/assets/portal.go", "/articles/a/b"} {

@@ -29,14 +29,15 @@ var contentTypes = map[string]string{
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
 	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
-// Register adds the page paths and /assets/{name} to r (GET).
+// Register adds the page paths and /assets/{name} to r (GET, and HEAD, which
+// answers the same headers without the body).
 func Register(r *mux.Router) {
 	for _, p := range pagePaths {
-		r.HandleFunc(p, serveFile("index.html", http.StatusOK)).Methods(http.MethodGet)
+		r.HandleFunc(p, serveFile("index.html", http.StatusOK)).Methods(http.MethodGet, http.MethodHead)
 	}
 	r.HandleFunc("/assets/{name}", func(w http.ResponseWriter, r *http.Request) {
 		serveFile(mux.Vars(r)["name"], http.StatusOK)(w, r)
-	}).Methods(http.MethodGet)
+	}).Methods(http.MethodGet, http.MethodHead)
 }
 
 // IsPagePath reports whether an unmatched request should get the page's
