@@ -120,7 +120,8 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-// observe logs each request (never its body) and records its duration by
+// observe logs each request (never its body, and the client by its keyed
+// tag, never its IP: see NewClientTagKey) and records its duration by
 // route template and status; it also turns a panic into a 500.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -145,7 +146,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				s.log.LogAttrs(r.Context(), levelFor(rec.status), "http request",
 					slog.String("method", r.Method), slog.String("route", route), slog.Int("status", rec.status),
 					slog.Duration("duration", d), slog.String("request_id", w.Header().Get("X-Request-ID")),
-					slog.String("client_ip", requestMeta(r).ClientIP))
+					slog.String("client_tag", clientTag(s.cfg.ClientTagKey, requestMeta(r).ClientIP)))
 			}
 		}()
 		next.ServeHTTP(rec, r)

@@ -115,6 +115,11 @@ type Config struct {
 	// same (NewPositionTokens from the server secret). Nil: a random key,
 	// good for this process only.
 	PositionTokens *PositionTokens
+	// ClientTagKey keys the client_tag by which the request log names a
+	// client instead of its IP (NewClientTagKey from the server secret, so
+	// every instance's tags agree). Nil: a random key, tags agree within
+	// this process only.
+	ClientTagKey []byte
 	// Registry receives the HTTP metrics and is served at /metrics by
 	// OperatorHandler (never on the public router); nil means a new
 	// registry.
@@ -187,6 +192,13 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 		cfg.PositionTokens = t
+	}
+	if cfg.ClientTagKey == nil {
+		key, err := newRandomClientTagKey()
+		if err != nil {
+			return nil, err
+		}
+		cfg.ClientTagKey = key
 	}
 	if cfg.ReplyFloors == (ReplyFloors{}) {
 		cfg.ReplyFloors = DefaultReplyFloors()

@@ -169,6 +169,10 @@ func (m *Main) newAPI(_ context.Context, s *serving) error {
 	if err != nil {
 		return fmt.Errorf("SECRET_KEY: %w", err)
 	}
+	clientTagKey, err := httpapi.NewClientTagKey(s.key) // the request log's client tags, alike on every instance
+	if err != nil {
+		return fmt.Errorf("SECRET_KEY: %w", err)
+	}
 	pool := s.pool
 	s.api, err = httpapi.New(httpapi.Config{
 		Accounts:           s.accounts,
@@ -188,6 +192,7 @@ func (m *Main) newAPI(_ context.Context, s *serving) error {
 		RateLimit:       httpapi.RateLimit(m.Config.rateLimit),
 		TrustedProxies:  m.Config.trustedProxies,
 		PositionTokens:  positionTokens,
+		ClientTagKey:    clientTagKey,
 		Registry:        s.registry,
 		ReadinessDetail: readinessDetail(pool, s.store, s.readModels),
 		Logger:          m.Logger,
