@@ -26,8 +26,9 @@ type eraseRequest struct {
 }
 
 // handleErase is DELETE /api/me {password}: erases the account (GDPR art.
-// 17). A wrong password answers 403 and changes nothing; the session that
-// asked ends with the others.
+// 17). A wrong password answers 403 and counts as a failed login; the
+// session that asked ends with the others, and the page's cookies (the
+// device cookie too) are cleared.
 func (s *Server) handleErase(w http.ResponseWriter, r *http.Request, sess commands.Session) {
 	var req eraseRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -45,6 +46,7 @@ func (s *Server) handleErase(w http.ResponseWriter, r *http.Request, sess comman
 	}
 	if bearer(r) == "" {
 		portal.ClearSession(w, s.secureCookies(r)) // the page's session went with the account
+		portal.ClearDevice(w, s.secureCookies(r))  // and so did the device it knew
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "erased", "account_id": res.AccountID, "position": s.tokens.Seal(res.Position)})
 }

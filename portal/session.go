@@ -119,3 +119,11 @@ func ClearSession(w http.ResponseWriter, secure bool) {
 	http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Value: "", Path: "/", MaxAge: -1,
 		Secure: secure, SameSite: http.SameSiteStrictMode})
 }
+
+// ClearDevice removes the device cookie. Only an erasure does: the device
+// token belonged to the erased account, and a logout keeps it (it spares
+// the owner's next login the delays).
+func ClearDevice(w http.ResponseWriter, secure bool) {
+	http.SetCookie(w, &http.Cookie{Name: DeviceCookie, Value: "", Path: devicePath, MaxAge: -1,
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
+}

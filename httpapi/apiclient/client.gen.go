@@ -1066,8 +1066,8 @@ type ClientInterface interface {
 	// accounts read model drops its row. Download statistics keep their counts. A wrong
 	// password answers 403 `wrong_password`, counts as a failed login and changes nothing
 	// else; after as many failures as a login allows, the erasure waits like a login
-	// (429 `login_delayed` with Retry-After, the password not checked). The page's session
-	// cookies are cleared.
+	// (429 `login_delayed` with Retry-After, the password not checked). The page's cookies
+	// are cleared (session, CSRF and device).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1084,8 +1084,8 @@ type ClientInterface interface {
 	// accounts read model drops its row. Download statistics keep their counts. A wrong
 	// password answers 403 `wrong_password`, counts as a failed login and changes nothing
 	// else; after as many failures as a login allows, the erasure waits like a login
-	// (429 `login_delayed` with Retry-After, the password not checked). The page's session
-	// cookies are cleared.
+	// (429 `login_delayed` with Retry-After, the password not checked). The page's cookies
+	// are cleared (session, CSRF and device).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1836,8 +1836,8 @@ func (c *Client) VerifyAuditChain(ctx context.Context, id AuditAccount, params *
 // accounts read model drops its row. Download statistics keep their counts. A wrong
 // password answers 403 `wrong_password`, counts as a failed login and changes nothing
 // else; after as many failures as a login allows, the erasure waits like a login
-// (429 `login_delayed` with Retry-After, the password not checked). The page's session
-// cookies are cleared.
+// (429 `login_delayed` with Retry-After, the password not checked). The page's cookies
+// are cleared (session, CSRF and device).
 //
 // Takes any type of body and a specified content type.
 //
@@ -1864,8 +1864,8 @@ func (c *Client) EraseMeWithBody(ctx context.Context, contentType string, body i
 // accounts read model drops its row. Download statistics keep their counts. A wrong
 // password answers 403 `wrong_password`, counts as a failed login and changes nothing
 // else; after as many failures as a login allows, the erasure waits like a login
-// (429 `login_delayed` with Retry-After, the password not checked). The page's session
-// cookies are cleared.
+// (429 `login_delayed` with Retry-After, the password not checked). The page's cookies
+// are cleared (session, CSRF and device).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4773,8 +4773,8 @@ type ClientWithResponsesInterface interface {
 	// accounts read model drops its row. Download statistics keep their counts. A wrong
 	// password answers 403 `wrong_password`, counts as a failed login and changes nothing
 	// else; after as many failures as a login allows, the erasure waits like a login
-	// (429 `login_delayed` with Retry-After, the password not checked). The page's session
-	// cookies are cleared.
+	// (429 `login_delayed` with Retry-After, the password not checked). The page's cookies
+	// are cleared (session, CSRF and device).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4791,8 +4791,8 @@ type ClientWithResponsesInterface interface {
 	// accounts read model drops its row. Download statistics keep their counts. A wrong
 	// password answers 403 `wrong_password`, counts as a failed login and changes nothing
 	// else; after as many failures as a login allows, the erasure waits like a login
-	// (429 `login_delayed` with Retry-After, the password not checked). The page's session
-	// cookies are cleared.
+	// (429 `login_delayed` with Retry-After, the password not checked). The page's cookies
+	// are cleared (session, CSRF and device).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9867,8 +9867,8 @@ func (c *ClientWithResponses) VerifyAuditChainWithResponse(ctx context.Context, 
 // accounts read model drops its row. Download statistics keep their counts. A wrong
 // password answers 403 `wrong_password`, counts as a failed login and changes nothing
 // else; after as many failures as a login allows, the erasure waits like a login
-// (429 `login_delayed` with Retry-After, the password not checked). The page's session
-// cookies are cleared.
+// (429 `login_delayed` with Retry-After, the password not checked). The page's cookies
+// are cleared (session, CSRF and device).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9891,8 +9891,8 @@ func (c *ClientWithResponses) EraseMeWithBodyWithResponse(ctx context.Context, c
 // accounts read model drops its row. Download statistics keep their counts. A wrong
 // password answers 403 `wrong_password`, counts as a failed login and changes nothing
 // else; after as many failures as a login allows, the erasure waits like a login
-// (429 `login_delayed` with Retry-After, the password not checked). The page's session
-// cookies are cleared.
+// (429 `login_delayed` with Retry-After, the password not checked). The page's cookies
+// are cleared (session, CSRF and device).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
