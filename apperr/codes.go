@@ -7,7 +7,8 @@ const (
 	Internal Code = "internal"
 	// Unavailable: a store the service needs cannot serve now; try again.
 	Unavailable Code = "unavailable"
-	// Busy: too many password hashes are running; try again shortly.
+	// Busy: too many password hashes (or data exports) are running; try
+	// again shortly.
 	Busy Code = "busy"
 	// NotConsistentYet: a read model has not reached the write it was asked to reflect.
 	NotConsistentYet Code = "not_consistent_yet"

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/multimedia-portal/multimedia/apperr"
 	"github.com/multimedia-portal/multimedia/commands"
@@ -11,7 +12,18 @@ import (
 
 // handleExport is GET /api/me/export: everything held about the person
 // (GDPR art. 15), as one JSON document, served as a download.
+//
+// At most Config.ExportSlots exports are prepared at once; over that the
+// answer is 503 busy (the memory an export needs grows with the account).
 func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, sess commands.Session) {
+	select {
+	case s.exports <- struct{}{}:
+		defer func() { <-s.exports }()
+	default:
+		s.writeError(w, r, &apperr.Error{Code: apperr.Busy,
+			Message: "the server is preparing too many data exports at once; retry in a moment", RetryAfter: exportRetryAfter})
+		return
+	}
 	data, err := s.cfg.Accounts.Export(r.Context(), sess.AccountID)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -20,6 +32,10 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, sess comma
 	w.Header().Set("Content-Disposition", `attachment; filename="my-data.json"`)
 	writeJSON(w, http.StatusOK, data)
 }
+
+// exportRetryAfter is the wait a refused export is told: a large export
+// takes a few seconds.
+const exportRetryAfter = 5 * time.Second
 
 type eraseRequest struct {
 	Password string `json:"password" required:"true"`

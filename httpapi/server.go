@@ -115,6 +115,12 @@ type Config struct {
 	// same (NewPositionTokens from the server secret). Nil: a random key,
 	// good for this process only.
 	PositionTokens *PositionTokens
+	// ExportSlots bounds the exports (GET /api/me/export) one instance
+	// prepares at once: an export holds the whole account in memory (about
+	// 4 MB per 1,000 downloads), so many at once, or one large account
+	// asked for in a loop, could exhaust the memory. Over the bound the
+	// answer is 503 busy with Retry-After. Zero means 2.
+	ExportSlots int
 	// ClientTagKey keys the client_tag by which the request log names a
 	// client instead of its IP (NewClientTagKey from the server secret, so
 	// every instance's tags agree). Nil: a random key, tags agree within
@@ -167,6 +173,7 @@ type Server struct {
 	metrics serverMetrics
 	now     func() time.Time
 	awaited awaitedSessions
+	exports chan struct{} // one token per export being prepared
 }
 
 // New builds the router.
@@ -193,6 +200,9 @@ func New(cfg Config) (*Server, error) {
 		}
 		cfg.PositionTokens = t
 	}
+	if cfg.ExportSlots <= 0 {
+		cfg.ExportSlots = 2
+	}
 	if cfg.ClientTagKey == nil {
 		key, err := newRandomClientTagKey()
 		if err != nil {
@@ -206,7 +216,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.PasswordGate == nil {
 		cfg.PasswordGate = password.NewGate(0, 0)
 	}
-	s := &Server{cfg: cfg, router: mux.NewRouter(), log: cfg.Logger, now: cfg.Now, tokens: cfg.PositionTokens, gate: cfg.PasswordGate}
+	s := &Server{cfg: cfg, router: mux.NewRouter(), log: cfg.Logger, now: cfg.Now, tokens: cfg.PositionTokens, gate: cfg.PasswordGate,
+		exports: make(chan struct{}, cfg.ExportSlots)}
 	s.metrics.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "http_request_duration_seconds",
 		Help:    "HTTP request durations by route template and status.",

@@ -7406,7 +7406,7 @@ type ExportMeResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *Unavailable
+	JSON503 *Error
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ExportMeResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -7491,7 +7491,7 @@ func (r ExportMeResponse) GetJSON500() *Internal {
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ExportMeResponse) GetJSON503() *Unavailable {
+func (r ExportMeResponse) GetJSON503() *Error {
 	return r.JSON503
 }
 
@@ -12436,7 +12436,7 @@ func ParseExportMeResponse(rsp *http.Response) (*ExportMeResponse, error) {
 		response.JSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

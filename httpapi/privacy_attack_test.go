@@ -1,0 +1,92 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/multimedia-portal/multimedia/portal"
+)
+
+// TestPortalEraseClearsEveryCookie: "Delete my account" through the page
+// clears the session and CSRF cookies and the device cookie too: the
+// device token belonged to the erased account, and nothing of the account
+// is left in the browser.
+func TestPortalEraseClearsEveryCookie(t *testing.T) {
+	e := newTestEnv(t)
+	email := uniqueEmail("erase-cookies")
+	verifiedAccount(t, e, email)
+	rec := doRequest(t, e.server, http.MethodPost, "/api/portal/session", "", map[string]any{"email": email, "password": strongPassword},
+		"Origin", "http://example.com", "Sec-Fetch-Site", "same-origin")
+	wantStatus(t, rec, http.StatusCreated)
+	sess, csrf, device := cookieOf(rec, portal.SessionCookie), cookieOf(rec, portal.CSRFCookie), cookieOf(rec, portal.DeviceCookie)
+	if sess == nil || csrf == nil || device == nil {
+		t.Fatalf("cookies of the page's login: %v", rec.Result().Cookies())
+	}
+	rec = doRequest(t, e.server, http.MethodDelete, "/api/me", "", map[string]any{"password": strongPassword},
+		"Cookie", portal.SessionCookie+"="+sess.Value+"; "+portal.DeviceCookie+"="+device.Value,
+		portal.CSRFHeader, csrf.Value, "Origin", "http://example.com", "Sec-Fetch-Site", "same-origin")
+	wantStatus(t, rec, http.StatusOK)
+	for _, name := range []string{portal.SessionCookie, portal.CSRFCookie, portal.DeviceCookie} {
+		if c := cookieOf(rec, name); c == nil || c.MaxAge >= 0 || c.Value != "" {
+			t.Errorf("after the erasure cookie %s: got %+v, want cleared (empty, Max-Age<0)", name, c)
+		}
+	}
+}
+
+// blockingWriter is a ResponseWriter whose Write waits for release: an
+// export stuck sending its reply, as to a slow client.
+type blockingWriter struct {
+	header  http.Header
+	writing chan struct{}
+	release chan struct{}
+}
+
+func (w *blockingWriter) Header() http.Header { return w.header }
+func (w *blockingWriter) WriteHeader(int)     {}
+func (w *blockingWriter) Write(p []byte) (int, error) {
+	select {
+	case w.writing <- struct{}{}:
+	default:
+	}
+	<-w.release
+	return len(p), nil
+}
+
+// TestExportsAreBounded: while ExportSlots exports are being prepared or
+// sent, another answers 503 busy with Retry-After at once instead of
+// holding one more account in memory; once one ends, exports work again.
+// (An export holds the whole account in memory: a large account exported
+// in a loop, many times at once, could exhaust the server's memory.)
+func TestExportsAreBounded(t *testing.T) {
+	e := newTestEnv(t, func(c *Config) { c.ExportSlots = 1 })
+	email := uniqueEmail("export-bound")
+	verifiedAccount(t, e, email)
+	sess := login(t, e.server, email, strongPassword)
+
+	w := &blockingWriter{header: http.Header{}, writing: make(chan struct{}, 1), release: make(chan struct{})}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req := httptest.NewRequest(http.MethodGet, "/api/me/export", nil)
+		req.RemoteAddr = "192.0.2.10:4321"
+		req.Header.Set("Authorization", "Bearer "+sess.Token)
+		e.server.ServeHTTP(w, req)
+	}()
+	select {
+	case <-w.writing:
+	case <-done:
+		t.Fatal("the first export ended without writing its reply")
+	}
+	rec := doRequest(t, e.server, http.MethodGet, "/api/me/export", sess.Token, nil)
+	wantStatus(t, rec, http.StatusServiceUnavailable)
+	if got, want := errorOf(t, rec).Code, "busy"; got != want {
+		t.Errorf("code of an export over the bound: got %s, want %s", got, want)
+	}
+	if got := rec.Header().Get("Retry-After"); got == "" {
+		t.Error("an export over the bound has no Retry-After")
+	}
+	close(w.release)
+	<-done
+	wantStatus(t, doRequest(t, e.server, http.MethodGet, "/api/me/export", sess.Token, nil), http.StatusOK)
+}
