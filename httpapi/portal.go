@@ -17,7 +17,14 @@ import (
 // logout, which keep the session in an HttpOnly cookie instead of handing
 // the token to the page's script (see portal/session.go for why).
 func (s *Server) portalRoutes(root, api *mux.Router) {
-	api.HandleFunc("/portal/session", s.handlePortalLogin).Methods(http.MethodPost)
+	// The page's login is a login: the same reply floor (an address with
+	// an account and one without answer at the same time) and the same
+	// hashing slot (parallel logins cannot exhaust the memory).
+	floor := s.cfg.ReplyFloors.Login
+	if s.cfg.ReplyFloors.Off {
+		floor = 0
+	}
+	api.HandleFunc("/portal/session", atLeast(floor, s.hashing(s.handlePortalLogin).ServeHTTP)).Methods(http.MethodPost)
 	api.HandleFunc("/portal/session", s.handlePortalLogout).Methods(http.MethodDelete)
 	portal.Register(root)
 }

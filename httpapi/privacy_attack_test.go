@@ -1,10 +1,13 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
+	"github.com/multimedia-portal/multimedia/auth/password"
 	"github.com/multimedia-portal/multimedia/portal"
 )
 
@@ -89,4 +92,65 @@ func TestExportsAreBounded(t *testing.T) {
 	close(w.release)
 	<-done
 	wantStatus(t, doRequest(t, e.server, http.MethodGet, "/api/me/export", sess.Token, nil), http.StatusOK)
+}
+
+// TestEveryPasswordCheckHoldsAHashingSlot: erasing the account (its
+// password confirmation) and the page's login compute argon2id like the
+// API's login, so they hold a slot of the password gate too: with every
+// slot taken they answer 503 busy with Retry-After and hash nothing.
+// Without the gate, parallel erasures through one stolen session, or
+// parallel page logins, took 19 MiB each without bound.
+func TestEveryPasswordCheckHoldsAHashingSlot(t *testing.T) {
+	gate := password.NewGate(1, 50*time.Millisecond)
+	e := newTestEnv(t, func(c *Config) { c.PasswordGate = gate })
+	email := uniqueEmail("slot")
+	verifiedAccount(t, e, email)
+	sess := login(t, e.server, email, strongPassword)
+	release, err := gate.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := e.passwords.calls.Load()
+	for _, c := range []struct {
+		name, method, path, token string
+		headers                   []string
+	}{
+		{"erase", http.MethodDelete, "/api/me", sess.Token, nil},
+		{"the page's login", http.MethodPost, "/api/portal/session", "", []string{"Origin", "http://example.com", "Sec-Fetch-Site", "same-origin"}},
+	} {
+		body := map[string]any{"email": email, "password": strongPassword}
+		if c.method == http.MethodDelete {
+			body = map[string]any{"password": strongPassword}
+		}
+		rec := doRequest(t, e.server, c.method, c.path, c.token, body, c.headers...)
+		wantStatus(t, rec, http.StatusServiceUnavailable)
+		if got, want := errorOf(t, rec).Code, "busy"; got != want {
+			t.Errorf("%s with the gate full: code %s, want %s", c.name, got, want)
+		}
+		if rec.Header().Get("Retry-After") == "" {
+			t.Errorf("%s with the gate full: no Retry-After", c.name)
+		}
+	}
+	if got := e.passwords.calls.Load(); got != before {
+		t.Errorf("%d passwords hashed while the gate was full", got-before)
+	}
+	release()
+	// Nothing was erased: the session still exports.
+	wantStatus(t, doRequest(t, e.server, http.MethodGet, "/api/me/export", sess.Token, nil), http.StatusOK)
+}
+
+// TestPortalLoginHasTheLoginsReplyFloor: the page's login answers no
+// sooner than the API login's floor, whatever the address, so that its
+// timing tells no more than POST /api/sessions does about which addresses
+// have accounts.
+func TestPortalLoginHasTheLoginsReplyFloor(t *testing.T) {
+	const floor = 300 * time.Millisecond
+	e := newTestEnv(t, func(c *Config) { c.ReplyFloors = ReplyFloors{Login: floor} })
+	start := time.Now()
+	rec := doRequest(t, e.server, http.MethodPost, "/api/portal/session", "", map[string]any{"email": uniqueEmail("floor-nobody"), "password": strongPassword},
+		"Origin", "http://example.com", "Sec-Fetch-Site", "same-origin")
+	wantStatus(t, rec, http.StatusUnauthorized)
+	if got := time.Since(start); got < floor {
+		t.Errorf("the page's login answered after %s, want at least the login floor %s", got, floor)
+	}
 }

@@ -272,7 +272,11 @@ func (s *Server) routes() {
 	api.HandleFunc("/sessions", atLeast(floors.Login, s.hashing(s.handleLogin).ServeHTTP)).Methods(http.MethodPost)
 	api.Handle("/sessions/current", s.requireSession(s.handleLogout)).Methods(http.MethodDelete)
 	api.Handle("/me", s.requireSession(s.handleMe)).Methods(http.MethodGet)
-	api.Handle("/me", s.requireSession(s.handleErase)).Methods(http.MethodDelete)
+	// Erasing checks the password with argon2id: it holds a hashing slot
+	// like the login (the session is checked first, without one).
+	api.Handle("/me", s.requireSession(func(w http.ResponseWriter, r *http.Request, sess commands.Session) {
+		s.hashing(func(w http.ResponseWriter, r *http.Request) { s.handleErase(w, r, sess) }).ServeHTTP(w, r)
+	})).Methods(http.MethodDelete)
 	api.Handle("/me/export", s.requireSession(s.handleExport)).Methods(http.MethodGet)
 	api.Handle("/me/newsletter", s.requireSession(s.handleNewsletter)).Methods(http.MethodPut)
 	api.HandleFunc("/password-resets", atLeast(floors.ResetRequest, s.handleResetRequest)).Methods(http.MethodPost)

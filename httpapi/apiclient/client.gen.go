@@ -7103,7 +7103,7 @@ type EraseMeResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *Unavailable
+	JSON503 *BusyOrUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *EraseMeResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -7170,7 +7170,7 @@ func (r EraseMeResponse) GetJSON500() *Internal {
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r EraseMeResponse) GetJSON503() *Unavailable {
+func (r EraseMeResponse) GetJSON503() *BusyOrUnavailable {
 	return r.JSON503
 }
 
@@ -12174,7 +12174,7 @@ func ParseEraseMeResponse(rsp *http.Response) (*EraseMeResponse, error) {
 		response.JSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest BusyOrUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
