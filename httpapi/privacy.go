@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/multimedia-portal/multimedia/apperr"
@@ -16,6 +18,12 @@ import (
 // At most Config.ExportSlots exports are prepared at once; over that the
 // answer is 503 busy (the memory an export needs grows with the account).
 func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, sess commands.Session) {
+	if f, ok := r.URL.Query()["format"]; ok && (len(f) != 1 || f[0] != "json") {
+		s.writeError(w, r, badRequest(apperr.InvalidParameter,
+			fmt.Sprintf("parameter \"format\": %q is not served; the export is JSON (format=json or no format)", truncateParam(strings.Join(f, ","))),
+			map[string]any{"parameter": "format"}))
+		return
+	}
 	select {
 	case s.exports <- struct{}{}:
 		defer func() { <-s.exports }()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,4 +154,25 @@ func TestPortalLoginHasTheLoginsReplyFloor(t *testing.T) {
 	if got := time.Since(start); got < floor {
 		t.Errorf("the page's login answered after %s, want at least the login floor %s", got, floor)
 	}
+}
+
+// TestExportRefusesAnUnknownFormat: the export is JSON only; a format it
+// does not serve is refused with the parameter named, not answered with
+// JSON the caller did not ask for.
+func TestExportRefusesAnUnknownFormat(t *testing.T) {
+	e := newTestEnv(t)
+	email := uniqueEmail("export-format")
+	verifiedAccount(t, e, email)
+	sess := login(t, e.server, email, strongPassword)
+	for _, q := range []string{"?format=zip", "?format=csv", "?format=", "?format=json&format=zip"} {
+		rec := doRequest(t, e.server, http.MethodGet, "/api/me/export"+q, sess.Token, nil)
+		wantStatus(t, rec, http.StatusBadRequest)
+		if got, want := errorOf(t, rec).Code, "invalid_parameter"; got != want {
+			t.Errorf("%s: code %s, want %s", q, got, want)
+		}
+		if !strings.Contains(rec.Body.String(), `parameter \"format\"`) {
+			t.Errorf("%s: the message does not name the parameter: %s", q, rec.Body.String())
+		}
+	}
+	wantStatus(t, doRequest(t, e.server, http.MethodGet, "/api/me/export?format=json", sess.Token, nil), http.StatusOK)
 }

@@ -173,6 +173,21 @@ func (e GetMe200JSONResponseBodyStatus) Valid() bool {
 	}
 }
 
+// Defines values for ExportMeParamsFormat.
+const (
+	Json ExportMeParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the ExportMeParamsFormat enum.
+func (e ExportMeParamsFormat) Valid() bool {
+	switch e {
+	case Json:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ConfirmPasswordReset200JSONResponseBodyStatus.
 const (
 	PasswordUpdated ConfirmPasswordReset200JSONResponseBodyStatus = "password_updated"
@@ -576,6 +591,15 @@ type GetMeParams struct {
 
 // GetMe200JSONResponseBodyStatus defines parameters for GetMe.
 type GetMe200JSONResponseBodyStatus string
+
+// ExportMeParams defines parameters for ExportMe.
+type ExportMeParams struct {
+	// Format The export's format. Only `json` (the default) is served; any other value answers 400.
+	Format *ExportMeParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// ExportMeParamsFormat defines parameters for ExportMe.
+type ExportMeParamsFormat string
 
 // SetNewsletterJSONBody defines parameters for SetNewsletter.
 type SetNewsletterJSONBody struct {
@@ -1111,7 +1135,7 @@ type ClientInterface interface {
 	// `Content-Disposition: attachment`.
 	//
 	// Corresponds with GET /api/me/export (the `ExportMe` operationId).
-	ExportMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ExportMe(ctx context.Context, params *ExportMeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SetNewsletterWithBody Subscribe to or unsubscribe from the newsletter
 	//
@@ -1911,8 +1935,8 @@ func (c *Client) GetMe(ctx context.Context, params *GetMeParams, reqEditors ...R
 // `Content-Disposition: attachment`.
 //
 // Corresponds with GET /api/me/export (the `ExportMe` operationId).
-func (c *Client) ExportMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewExportMeRequest(c.Server)
+func (c *Client) ExportMe(ctx context.Context, params *ExportMeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExportMeRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3365,7 +3389,7 @@ func NewGetMeRequest(server string, params *GetMeParams) (*http.Request, error) 
 }
 
 // NewExportMeRequest constructs an http.Request for the ExportMe method
-func NewExportMeRequest(server string) (*http.Request, error) {
+func NewExportMeRequest(server string, params *ExportMeParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -3381,6 +3405,33 @@ func NewExportMeRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -4822,7 +4873,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/me/export (the `ExportMe` operationId).
-	ExportMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ExportMeResponse, error)
+	ExportMeWithResponse(ctx context.Context, params *ExportMeParams, reqEditors ...RequestEditorFn) (*ExportMeResponse, error)
 
 	// SetNewsletterWithBodyWithResponse Subscribe to or unsubscribe from the newsletter
 	//
@@ -7395,6 +7446,8 @@ type ExportMeResponse struct {
 		Verified     bool       `json:"verified"`
 		VerifiedAt   *time.Time `json:"verified_at"`
 	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -7463,6 +7516,11 @@ func (r ExportMeResponse) GetJSON200() *struct {
 	VerifiedAt   *time.Time `json:"verified_at"`
 } {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ExportMeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -9934,8 +9992,8 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, params *Get
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/me/export (the `ExportMe` operationId).
-func (c *ClientWithResponses) ExportMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ExportMeResponse, error) {
-	rsp, err := c.ExportMe(ctx, reqEditors...)
+func (c *ClientWithResponses) ExportMeWithResponse(ctx context.Context, params *ExportMeParams, reqEditors ...RequestEditorFn) (*ExportMeResponse, error) {
+	rsp, err := c.ExportMe(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -12399,6 +12457,13 @@ func ParseExportMeResponse(rsp *http.Response) (*ExportMeResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
