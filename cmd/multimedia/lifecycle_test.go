@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -84,5 +85,20 @@ func TestUsageListsEveryCommand(t *testing.T) {
 				t.Errorf("%v: usage does not list %s:\n%s", args, name, stderr.String())
 			}
 		}
+	}
+}
+
+// TestBinaryLogsThroughTheConfiguredLogger: what packages log through
+// slog's default (commands, the mail relay) comes out in the configured
+// format, not as slog's plain text in the middle of a JSON log.
+func TestBinaryLogsThroughTheConfiguredLogger(t *testing.T) {
+	before := slog.Default()
+	t.Cleanup(func() { slog.SetDefault(before) })
+	var stderr bytes.Buffer
+	env := map[string]string{"LOG_FORMAT": "json", "DATABASE_URL": "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=1"}
+	run(context.Background(), []string{"migrate"}, func(k string) string { return env[k] }, io.Discard, &stderr, true)
+	slog.Info("probe from a package", "k", "v")
+	if got, want := stderr.String(), `"msg":"probe from a package"`; !strings.Contains(got, want) {
+		t.Fatalf("a package's log line is not in the configured JSON log:\n%s", got)
 	}
 }

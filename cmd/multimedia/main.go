@@ -19,7 +19,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, true))
 }
 
 // subcommand is one verb of the binary; commandTable lists them all.
@@ -161,12 +161,24 @@ func (m *Main) Run(ctx context.Context) error {
 // and project, keeps it running until ctx ends. It returns the process
 // exit code: 0 success, 1 failure, 2 bad usage or configuration.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return run(ctx, args, getenv, stdout, stderr, false)
+}
+
+// run is Run; asDefault also makes the configured logger slog's default,
+// so that the packages that log through it (commands, the mail relay, the
+// adapters) write in the configured format and level instead of slog's
+// plain text. The binary does; tests that run several Mains in one
+// process do not.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, asDefault bool) int {
 	m := NewMain(stdout, stderr, getenv)
 	if err := m.ParseFlags(ctx, args); err != nil {
 		if errors.Is(err, flagHelp) {
 			return 0
 		}
 		return 2
+	}
+	if asDefault {
+		slog.SetDefault(m.Logger)
 	}
 	err := m.Run(ctx)
 	if err == nil {
