@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -240,5 +241,37 @@ func TestDownloadStatsSeriesJSONAndCSV(t *testing.T) {
 	wantStatus(t, rec, http.StatusOK)
 	if f := decodeBody[formatsReply](t, rec); f.Total != 7 || fmt.Sprint(f.Formats) != "[{mp4-720p 3} {mp4-1080p 3} {mxf-broadcast 1}]" && fmt.Sprint(f.Formats) != "[{mp4-1080p 3} {mp4-720p 3} {mxf-broadcast 1}]" {
 		t.Errorf("formats: %+v", f)
+	}
+}
+
+// TestArticlePageStatus: the page of a published article answers 200, the
+// page of a slug no article has (or of a withdrawn one) 404, both with the
+// app shell, which shows the article or its "not found" view.
+func TestArticlePageStatus(t *testing.T) {
+	e := newReadEnv(t)
+	id, gone := uuid.NewString(), uuid.NewString()
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	e.append(t, "article-"+id, newEvent(t, content.ArticlePublishedType, map[string]any{"article_id": id,
+		"slug": "page-status", "title": "Page status", "summary": "s", "body": "b", "tags": []string{"news"}, "published_at": at}))
+	e.append(t, "article-"+gone, newEvent(t, content.ArticlePublishedType, map[string]any{"article_id": gone,
+		"slug": "page-gone", "title": "Gone", "summary": "s", "body": "b", "tags": []string{"news"}, "published_at": at}))
+	pos := e.append(t, "article-"+gone, newEvent(t, content.ArticleWithdrawnType, map[string]any{"article_id": gone, "withdrawn_at": at.Add(time.Hour)}))
+	wantStatus(t, doRequest(t, e.server, http.MethodGet, "/api/articles/page-status?consistent_with="+e.server.tokens.Seal(pos), "", nil), http.StatusOK)
+
+	for path, want := range map[string]int{"/articles/page-status": http.StatusOK, "/articles/no-such-article": http.StatusNotFound,
+		"/articles/page-gone": http.StatusNotFound} {
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			rec := httptest.NewRecorder()
+			e.server.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+			if got := rec.Code; got != want {
+				t.Errorf("%s %s: status %d, want %d", method, path, got, want)
+			}
+			if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+				t.Errorf("%s %s: Content-Type %s, want the page", method, path, ct)
+			}
+			if method == http.MethodGet && !strings.Contains(rec.Body.String(), `<script type="module" src="/assets/app.js">`) {
+				t.Errorf("%s %s: not the app shell", method, path)
+			}
+		}
 	}
 }

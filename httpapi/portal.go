@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"github.com/multimedia-portal/multimedia/apperr"
 	"github.com/multimedia-portal/multimedia/commands"
 	"github.com/multimedia-portal/multimedia/portal"
+	"github.com/multimedia-portal/multimedia/projections"
 )
 
 // portalRoutes serves the people's page (package portal) and its login and
@@ -26,7 +28,20 @@ func (s *Server) portalRoutes(root, api *mux.Router) {
 	}
 	api.HandleFunc("/portal/session", atLeast(floor, s.hashing(s.handlePortalLogin).ServeHTTP)).Methods(http.MethodPost)
 	api.HandleFunc("/portal/session", s.handlePortalLogout).Methods(http.MethodDelete)
-	portal.Register(root)
+	portal.Register(root, portal.Options{ArticleExists: s.articleExists})
+}
+
+// articleExists tells the page whether an article is published; without a
+// content read model every slug may exist.
+func (s *Server) articleExists(ctx context.Context, slug string) (bool, error) {
+	if s.cfg.ContentReads == nil {
+		return true, nil
+	}
+	_, err := s.cfg.ContentReads.Article(ctx, slug)
+	if errors.Is(err, projections.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // secureCookies reports whether the page came over TLS, directly or through

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"embed"
 	"net/http"
 	"path"
@@ -16,7 +17,22 @@ import (
 var staticFS embed.FS
 
 // Paths answered with the app shell; the script picks the view.
-var pagePaths = []string{"/", "/register", "/verify", "/login", "/reset-password", "/account", "/videos", "/articles/{slug}"}
+var pagePaths = []string{"/", "/register", "/verify", "/login", "/reset-password", "/account", "/videos", articlePath}
+
+// articlePath is the page of one article.
+const articlePath = "/articles/{slug}"
+
+// articlePage serves the shell for an article's page: 200 when the article
+// is published (or cannot be looked up), 404 when it is not.
+func articlePage(exists func(ctx context.Context, slug string) (bool, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		status := http.StatusOK
+		if ok, err := exists(r.Context(), mux.Vars(r)["slug"]); err == nil && !ok {
+			status = http.StatusNotFound
+		}
+		serveFile("index.html", status)(w, r)
+	}
+}
 
 var contentTypes = map[string]string{
 	".html": "text/html; charset=utf-8",
@@ -29,11 +45,26 @@ var contentTypes = map[string]string{
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
 	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
+// Options are what the page's server side may ask of the rest of the
+// service.
+type Options struct {
+	// ArticleExists, when set, tells whether an article with this slug is
+	// published, so that /articles/{slug} answers 404 (with the page, which
+	// shows its "not found" view) for one that is not, as a crawler or a
+	// link checker expects. An error serves the page with 200: the page
+	// then asks the API and says what it answers.
+	ArticleExists func(ctx context.Context, slug string) (bool, error)
+}
+
 // Register adds the page paths and /assets/{name} to r (GET, and HEAD, which
 // answers the same headers without the body).
-func Register(r *mux.Router) {
+func Register(r *mux.Router, opts Options) {
 	for _, p := range pagePaths {
-		r.HandleFunc(p, serveFile("index.html", http.StatusOK)).Methods(http.MethodGet, http.MethodHead)
+		h := serveFile("index.html", http.StatusOK)
+		if p == articlePath && opts.ArticleExists != nil {
+			h = articlePage(opts.ArticleExists)
+		}
+		r.HandleFunc(p, h).Methods(http.MethodGet, http.MethodHead)
 	}
 	r.HandleFunc("/assets/{name}", func(w http.ResponseWriter, r *http.Request) {
 		serveFile(mux.Vars(r)["name"], http.StatusOK)(w, r)
