@@ -32,13 +32,36 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, sess comma
 			Message: "the server is preparing too many data exports at once; retry in a moment", RetryAfter: exportRetryAfter})
 		return
 	}
-	data, err := s.cfg.Accounts.Export(r.Context(), sess.AccountID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+	out := &exportWriter{w: w}
+	if err := s.cfg.Accounts.ExportTo(r.Context(), sess.AccountID, out); err != nil {
+		if !out.started {
+			s.writeError(w, r, err)
+			return
+		}
+		// The reply has begun: the document stays unfinished, which no JSON
+		// reader takes for a whole one.
+		s.log.WarnContext(r.Context(), "data export cut short", "error", err)
 	}
-	w.Header().Set("Content-Disposition", `attachment; filename="my-data.json"`)
-	writeJSON(w, http.StatusOK, data)
+}
+
+// exportWriter starts the export's 200 reply, with its headers, at the
+// first byte, so that an error found before it is answered as one.
+type exportWriter struct {
+	w       http.ResponseWriter
+	started bool
+}
+
+func (e *exportWriter) Write(b []byte) (int, error) {
+	if !e.started {
+		e.started = true
+		h := e.w.Header()
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Content-Disposition", `attachment; filename="my-data.json"`)
+		e.w.WriteHeader(http.StatusOK)
+	}
+	return e.w.Write(b)
 }
 
 // exportRetryAfter is the wait a refused export is told: a large export
