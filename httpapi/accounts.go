@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -34,8 +35,8 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if len(req.Password) > account.MaxPasswordBytes {
-		s.writeError(w, r, badRequest(apperr.PasswordTooLong, "field \"password\" is over 1024 bytes", map[string]any{"field": "password"}))
+	if err := passwordTooLong("password", req.Password); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	_, err := s.cfg.Accounts.Register(r.Context(), commands.Register{
@@ -93,8 +94,8 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if len(req.Password) > account.MaxPasswordBytes {
-		s.writeError(w, r, badRequest(apperr.PasswordTooLong, "field \"password\" is over 1024 bytes", map[string]any{"field": "password"}))
+	if err := passwordTooLong("password", req.Password); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	res, err := s.cfg.Accounts.VerifyEmail(r.Context(), commands.VerifyEmail{Email: req.Email, Code: req.Code,
@@ -199,8 +200,8 @@ func (s *Server) handleResetConfirm(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if len(req.NewPassword) > account.MaxPasswordBytes {
-		s.writeError(w, r, badRequest(apperr.PasswordTooLong, "field \"new_password\" is over 1024 bytes", map[string]any{"field": "new_password"}))
+	if err := passwordTooLong("new_password", req.NewPassword); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	res, err := s.cfg.Accounts.ConfirmPasswordReset(r.Context(), commands.ConfirmPasswordReset{
@@ -305,4 +306,13 @@ func (s *Server) consistentWith(r *http.Request, readModels ...string) error {
 			RetryAfter: time.Second}
 	}
 	return nil
+}
+
+// passwordTooLong refuses a password field over account.MaxPasswordBytes
+// before anything hashes it, naming the field; nil when it fits.
+func passwordTooLong(field, value string) error {
+	if len(value) <= account.MaxPasswordBytes {
+		return nil
+	}
+	return badRequest(apperr.PasswordTooLong, fmt.Sprintf("field %q is over %d bytes", field, account.MaxPasswordBytes), map[string]any{"field": field})
 }

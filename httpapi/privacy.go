@@ -8,7 +8,6 @@ import (
 
 	"github.com/multimedia-portal/multimedia/apperr"
 	"github.com/multimedia-portal/multimedia/commands"
-	"github.com/multimedia-portal/multimedia/domain/account"
 	"github.com/multimedia-portal/multimedia/portal"
 )
 
@@ -82,8 +81,8 @@ func (s *Server) handleErase(w http.ResponseWriter, r *http.Request, sess comman
 		s.writeError(w, r, err)
 		return
 	}
-	if len(req.Password) > account.MaxPasswordBytes {
-		s.writeError(w, r, badRequest(apperr.PasswordTooLong, "field \"password\" is over 1024 bytes", map[string]any{"field": "password"}))
+	if err := passwordTooLong("password", req.Password); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	res, err := s.cfg.Accounts.Erase(r.Context(), commands.EraseAccount{AccountID: sess.AccountID, Password: req.Password, Meta: requestMeta(r)})
