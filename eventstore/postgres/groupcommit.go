@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/multimedia-portal/multimedia/eventstore"
 )
 
@@ -27,8 +29,12 @@ import (
 //     stream's expected version and inserts only the appends whose check
 //     holds; one that fails is answered by its own caller on the slow path
 //     (es_append: the idempotent re-append, the duplicate, or the wrong
-//     version with the stream's current one), never failing the others. When
-//     the statement itself fails (a unique violation from a race with another
+//     version with the stream's current one), never failing the others.
+//     When every append's expected version is one the Store knows stored
+//     (known.go), the statement is a plain insert of versions computed here,
+//     appendKnownGroupSQL, which checks nothing: a stale version meets the
+//     unique index and fails the statement, as below. When the statement
+//     itself fails (a unique violation from a race with another
 //     process, a duplicate id, a lost connection), nothing of the group was
 //     written and each caller appends again alone; an append whose group did
 //     commit unseen is answered as an idempotent re-append.
@@ -57,6 +63,24 @@ INSERT INTO es_events (event_id, stream_id, version, type, data, metadata)
 SELECT u.id, a.stream, a.cur + u.k, u.typ, u.dat, u.met
   FROM unnest($3::int[], $4::int[], $5::uuid[], $6::text[], $7::jsonb[], $8::jsonb[]) WITH ORDINALITY AS u(ai, k, id, typ, dat, met, ord)
   JOIN a ON a.ord = u.ai
+ ORDER BY u.ord
+RETURNING stream_id, version, transaction_id, seq`
+
+// appendKnownGroupSQL appends a group in which every append's first version
+// is known without a look-up (an exact expected version known stored, see
+// known.go): per event $1 stream, $2 version, $3 ids, $4 types, $5 data, $6
+// metadata, in the group's order. It checks nothing itself: a version taken
+// meets es_events_stream_version_key, the statement fails, and each append
+// goes again alone, as for appendGroupSQL. Without the look-ups, the checks,
+// the join and the sort by stream, its plan is a scan of the arrays and the
+// insert. Measured on the 2-core machine, 16 writers with exact expected
+// versions, both statements in the same runs: Postgres's CPU per grouped
+// event 36–41 µs against 49–51 µs with one append slot, 48–50 µs against
+// 55–58 µs with two, and 1.36–1.38x the plain-transaction ceiling against
+// 1.20–1.24x.
+const appendKnownGroupSQL = `INSERT INTO es_events (event_id, stream_id, version, type, data, metadata)
+SELECT u.id, u.stream, u.version, u.typ, u.dat, u.met
+  FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[]) WITH ORDINALITY AS u(stream, version, id, typ, dat, met, ord)
  ORDER BY u.ord
 RETURNING stream_id, version, transaction_id, seq`
 
@@ -217,8 +241,10 @@ func (c *committer) run(group []*pending) {
 	}
 }
 
-// appendGroup runs appendGroupSQL for group and returns each appended
-// stream's result; a stream missing from the map failed its check.
+// appendGroup appends group with one statement, appendKnownGroupSQL when
+// every append's first version is known, appendGroupSQL otherwise, and
+// returns each appended stream's result; a stream missing from the map
+// failed its check.
 func (s *Store) appendGroup(ctx context.Context, group []*pending) (map[string]eventstore.AppendResult, error) {
 	slices.SortFunc(group, func(a, b *pending) int { return strings.Compare(a.req.stream, b.req.stream) })
 	var events int
@@ -236,6 +262,7 @@ func (s *Store) appendGroup(ctx context.Context, group []*pending) (map[string]e
 		data    = make([]string, 0, events)
 		meta    = make([]string, 0, events)
 	)
+	allKnown := true
 	for i, p := range group {
 		streams[i], exp[i], known[i] = p.req.stream, p.req.exp, unknownVersion
 		// Only an exact version known stored skips the look-up in a group:
@@ -244,6 +271,8 @@ func (s *Store) appendGroup(ctx context.Context, group []*pending) (map[string]e
 		// the group's statement.
 		if v, ok := p.req.expected.Exact(); ok && s.known.exists(p.req.stream, v) {
 			known[i] = int64(v)
+		} else {
+			allKnown = false
 		}
 		for j := range p.req.ids {
 			ai = append(ai, int32(i+1))
@@ -254,7 +283,21 @@ func (s *Store) appendGroup(ctx context.Context, group []*pending) (map[string]e
 		data = append(data, p.req.data...)
 		meta = append(meta, p.req.meta...)
 	}
-	rows, err := s.pool.Query(ctx, appendGroupSQL, streams, exp, ai, k, ids, types, data, meta, known)
+	var rows pgx.Rows
+	var err error
+	if allKnown {
+		vstreams := make([]string, 0, events)
+		versions := make([]int64, 0, events)
+		for i, p := range group {
+			for j := range p.req.ids {
+				vstreams = append(vstreams, p.req.stream)
+				versions = append(versions, known[i]+1+int64(j))
+			}
+		}
+		rows, err = s.pool.Query(ctx, appendKnownGroupSQL, vstreams, versions, ids, types, data, meta)
+	} else {
+		rows, err = s.pool.Query(ctx, appendGroupSQL, streams, exp, ai, k, ids, types, data, meta, known)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -199,6 +200,103 @@ func TestGroupCommitFallsBackWhenTheStatementFails(t *testing.T) {
 		}
 		if len(got) != want {
 			t.Fatalf("stream %s holds %d events, want %d", stream, len(got), want)
+		}
+	}
+}
+
+// TestGroupCommitOfKnownVersions: a group in which every append's expected
+// version is one the Store knows stored goes as one plain insert with the
+// versions computed here. It commits all of them in one transaction; when one
+// of those versions is stale (another process appended meanwhile), the
+// statement fails, nothing of the group is written, and each append goes
+// again alone: the stale one is refused with the stream's current version and
+// the others succeed.
+func TestGroupCommitOfKnownVersions(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	store := postgres.New(ctx, pool, postgres.Options{MaxConcurrentAppends: 1})
+	defer store.Close()
+	other := postgres.New(ctx, pool, postgres.Options{})
+	defer other.Close()
+
+	for stream, n := range map[string]int{"k1": 1, "k2": 2, "k3": 1} {
+		batch := make([]eventstore.EventData, n)
+		for i := range batch {
+			batch[i] = eventstoretest.Event("T.v1", i)
+		}
+		if _, err := store.Append(ctx, stream, eventstore.NoStream, batch...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	queued := func(calls ...*appendCall) {
+		t.Helper()
+		waitFor(t, "the appends to queue", func() bool { return postgres.QueuedAppends(store) == len(calls) })
+	}
+
+	// Every version known and current: one transaction.
+	blocker, held := holdSlot(t, pool, store, "held-1")
+	calls := []*appendCall{
+		start(store, "k1", eventstore.Exact(0), eventstoretest.Event("T.v1", 10)),
+		start(store, "k2", eventstore.Exact(1), eventstoretest.Event("T.v1", 11), eventstoretest.Event("T.v1", 12)),
+		start(store, "k3", eventstore.Exact(0), eventstoretest.Event("T.v1", 13)),
+	}
+	queued(calls...)
+	if err := blocker.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-held.done
+	for _, c := range calls {
+		<-c.done
+		if c.err != nil {
+			t.Fatalf("append to %s in a group of known versions: %v", c.stream, c.err)
+		}
+	}
+	if got, want := []uint64{calls[0].res.NextExpectedVersion, calls[1].res.NextExpectedVersion, calls[2].res.NextExpectedVersion}, []uint64{1, 3, 1}; !slices.Equal(got, want) {
+		t.Fatalf("next versions: got %v, want %v", got, want)
+	}
+	if calls[0].res.Position.Commit != calls[1].res.Position.Commit || calls[0].res.Position.Commit != calls[2].res.Position.Commit {
+		t.Fatalf("the group committed in transactions %d, %d, %d, want one", calls[0].res.Position.Commit, calls[1].res.Position.Commit, calls[2].res.Position.Commit)
+	}
+
+	// k3's known version 1 is no longer its last.
+	if _, err := other.Append(ctx, "k3", eventstore.Exact(1), eventstoretest.Event("T.v1", 20)); err != nil {
+		t.Fatal(err)
+	}
+	blocker, held = holdSlot(t, pool, store, "held-2")
+	calls = []*appendCall{
+		start(store, "k1", eventstore.Exact(1), eventstoretest.Event("T.v1", 21)),
+		start(store, "k2", eventstore.Exact(3), eventstoretest.Event("T.v1", 22), eventstoretest.Event("T.v1", 23)),
+		start(store, "k3", eventstore.Exact(1), eventstoretest.Event("T.v1", 24)),
+	}
+	queued(calls...)
+	if err := blocker.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-held.done
+	for _, c := range calls {
+		<-c.done
+	}
+	for _, c := range calls[:2] {
+		if c.err != nil {
+			t.Fatalf("append to %s after its group failed: %v", c.stream, c.err)
+		}
+	}
+	var e *eventstore.Error
+	if !errors.As(calls[2].err, &e) || e.Code != eventstore.ErrorCodeWrongExpectedVersion || e.Actual != 2 {
+		t.Fatalf("a stale known version in a group: got %v, want ErrWrongExpectedVersion at 2", calls[2].err)
+	}
+	for stream, want := range map[string]int{"k1": 3, "k2": 6, "k3": 3} {
+		got, err := store.ReadStream(ctx, stream, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != want {
+			t.Fatalf("stream %s holds %d events, want %d", stream, len(got), want)
+		}
+		for i, ev := range got {
+			if ev.Version != uint64(i) {
+				t.Fatalf("stream %s: event %d has version %d: a gap or a duplicate", stream, i, ev.Version)
+			}
 		}
 	}
 }
