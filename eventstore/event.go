@@ -60,13 +60,28 @@ func ValidateStreamID(stream string) error {
 // the stream name, at least one event, and each event's id, type, data and
 // metadata. Adapters call it first so a bad batch writes nothing.
 func ValidateAppend(stream string, events []EventData) error {
+	return validateAppend(stream, events, true)
+}
+
+// ValidateAppendButJSON checks everything ValidateAppend does except that
+// data and metadata parse as JSON. It is for an adapter whose database
+// parses them anyway and refuses the whole append when one does not (the
+// Postgres adapter's jsonb columns): parsing each event twice on every
+// append cost that adapter about 1.6 µs an event (measured on the 2-core
+// machine). Such an adapter calls ValidateAppend, to name the event, only
+// when the database refuses one.
+func ValidateAppendButJSON(stream string, events []EventData) error {
+	return validateAppend(stream, events, false)
+}
+
+func validateAppend(stream string, events []EventData, checkJSON bool) error {
 	if err := ValidateStreamID(stream); err != nil {
 		return err
 	}
 	if len(events) == 0 {
 		return &Error{Code: ErrorCodeInvalidArgument, Stream: stream, Message: "no events to append"}
 	}
-	seen := make(map[uuid.UUID]struct{}, len(events))
+	var seen map[uuid.UUID]struct{}
 	for i, e := range events {
 		bad := func(why string) error {
 			return &Error{Code: ErrorCodeInvalidEvent, Stream: stream,
@@ -79,10 +94,18 @@ func ValidateAppend(stream string, events []EventData) error {
 			return bad("type is empty")
 		case len(e.Type) > 255:
 			return bad("type is over 255 bytes")
-		case len(e.Data) == 0 || !json.Valid(e.Data):
+		case len(e.Data) == 0:
+			return bad("data is empty")
+		case checkJSON && !json.Valid(e.Data):
 			return bad("data is not valid JSON")
-		case len(e.Metadata) > 0 && !json.Valid(e.Metadata):
+		case checkJSON && len(e.Metadata) > 0 && !json.Valid(e.Metadata):
 			return bad("metadata is not valid JSON")
+		}
+		if len(events) == 1 {
+			break
+		}
+		if seen == nil {
+			seen = make(map[uuid.UUID]struct{}, len(events))
 		}
 		if _, dup := seen[e.ID]; dup {
 			return bad("id appears twice in the same append")

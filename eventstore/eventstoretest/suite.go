@@ -278,6 +278,7 @@ func testBadInput(t *testing.T, sub Subject) {
 		{"empty data", stream(t), []eventstore.EventData{mut(func(e *eventstore.EventData) { e.Data = nil })}, eventstore.ErrorCodeInvalidEvent, "data"},
 		{"metadata not JSON", stream(t), []eventstore.EventData{mut(func(e *eventstore.EventData) { e.Metadata = json.RawMessage("{") })}, eventstore.ErrorCodeInvalidEvent, "metadata"},
 		{"same id twice", stream(t), []eventstore.EventData{good, good}, eventstore.ErrorCodeInvalidEvent, "twice"},
+		{"third event's data not JSON", stream(t), []eventstore.EventData{Event("Tested.v1", 1), Event("Tested.v1", 2), mut(func(e *eventstore.EventData) { e.Data = json.RawMessage(`{"n":`) })}, eventstore.ErrorCodeInvalidEvent, "event 2 "},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

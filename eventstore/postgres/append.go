@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -64,35 +65,40 @@ SELECT u.id, $1, $2::bigint + u.ord - 1, u.typ, u.dat, u.met
  ORDER BY u.ord
 RETURNING version, transaction_id, seq`
 
+// emptyMetadata is stored for an event without metadata.
+var emptyMetadata = []byte("{}")
+
 // appendRequest is one validated append, encoded for the statements.
 type appendRequest struct {
 	stream   string
 	expected eventstore.ExpectedVersion
+	events   []eventstore.EventData // as given, to name a refused event (appendError)
 	exp      int64
 	ids      [][16]byte
 	types    []string
-	data     []string
-	meta     []string
+	data     [][]byte // JSON, sent as they are: no copy
+	meta     [][]byte
 }
 
 func newAppendRequest(stream string, expected eventstore.ExpectedVersion, events []eventstore.EventData) *appendRequest {
 	r := &appendRequest{
 		stream:   stream,
 		expected: expected,
+		events:   events,
 		exp:      expectedCode(expected),
 		ids:      make([][16]byte, len(events)),
 		types:    make([]string, len(events)),
-		data:     make([]string, len(events)),
-		meta:     make([]string, len(events)),
+		data:     make([][]byte, len(events)),
+		meta:     make([][]byte, len(events)),
 	}
 	for i, e := range events {
 		r.ids[i] = e.ID
 		r.types[i] = e.Type
-		r.data[i] = string(e.Data)
+		r.data[i] = e.Data
 		if len(e.Metadata) == 0 {
-			r.meta[i] = "{}"
+			r.meta[i] = emptyMetadata
 		} else {
-			r.meta[i] = string(e.Metadata)
+			r.meta[i] = e.Metadata
 		}
 	}
 	return r
@@ -100,7 +106,9 @@ func newAppendRequest(stream string, expected eventstore.ExpectedVersion, events
 
 // Append implements eventstore.Store.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error) {
-	if err := eventstore.ValidateAppend(stream, events); err != nil {
+	// Whether data and metadata are JSON is left to Postgres, which parses
+	// them into jsonb anyway; appendError names the event it refuses.
+	if err := eventstore.ValidateAppendButJSON(stream, events); err != nil {
 		return eventstore.AppendResult{}, err
 	}
 	req := newAppendRequest(stream, expected, events)
@@ -156,7 +164,7 @@ func (s *Store) appendFast(ctx context.Context, req *appendRequest) (res eventst
 			// version: the slow path tells which.
 			return s.appendSlow(ctx, req)
 		}
-		return res, false, appendError(ctx, req.stream, err)
+		return res, false, appendError(ctx, req, err)
 	}
 }
 
@@ -243,7 +251,7 @@ func (s *Store) appendSlow(ctx context.Context, req *appendRequest) (eventstore.
 			}
 			return eventstore.AppendResult{}, false, wrongVersion(stream, expected, actual)
 		}
-		return eventstore.AppendResult{}, false, appendError(ctx, stream, err)
+		return eventstore.AppendResult{}, false, appendError(ctx, req, err)
 	}
 }
 
@@ -253,12 +261,20 @@ func duplicate(stream string) error {
 }
 
 // appendError maps a driver error of an append that is neither a version
-// conflict nor a duplicate.
-func appendError(ctx context.Context, stream string, err error) error {
+// conflict nor a duplicate. Postgres refuses an event's data or metadata
+// with a data exception (class 22: not JSON, a \u0000 jsonb cannot hold, a
+// number out of numeric's range, bytes that are not UTF-8): the append is
+// then checked in full here to name the event, and what only Postgres
+// refuses is reported with its message alone (its detail and context quote
+// the data).
+func appendError(ctx context.Context, req *appendRequest, err error) error {
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && (pgErr.Code == "22P02" || pgErr.Code == "22023") {
-		return &eventstore.Error{Code: eventstore.ErrorCodeInvalidEvent, Stream: stream,
-			Message: fmt.Sprintf("append to %q: Postgres refused an event: %s", stream, pgErr.Message), Err: err}
+	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") {
+		if verr := eventstore.ValidateAppend(req.stream, req.events); verr != nil {
+			return verr
+		}
+		return &eventstore.Error{Code: eventstore.ErrorCodeInvalidEvent, Stream: req.stream,
+			Message: fmt.Sprintf("append to %q: Postgres refused an event: %s", req.stream, pgErr.Message), Err: err}
 	}
-	return unavailable(ctx, fmt.Sprintf("append to %q", stream), err)
+	return unavailable(ctx, fmt.Sprintf("append to %q", req.stream), err)
 }

@@ -259,8 +259,8 @@ func (s *Store) appendGroup(ctx context.Context, group []*pending) (map[string]e
 		k       = make([]int32, 0, events)
 		ids     = make([][16]byte, 0, events)
 		types   = make([]string, 0, events)
-		data    = make([]string, 0, events)
-		meta    = make([]string, 0, events)
+		data    = make([][]byte, 0, events)
+		meta    = make([][]byte, 0, events)
 	)
 	allKnown := true
 	for i, p := range group {
