@@ -6,3 +6,7 @@ func QueuedAppends(s *Store) int {
 	defer s.commits.mu.Unlock()
 	return len(s.commits.queue)
 }
+
+// ListenerWakes is how many notifications from other Stores s's listener
+// acted on (for tests).
+func ListenerWakes(s *Store) int64 { return s.listenerWakes.Load() }

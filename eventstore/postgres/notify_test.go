@@ -13,7 +13,9 @@ import (
 
 // TestNotifyWakesOtherStores: a subscriber of another Store (as in another
 // process) is woken by the NOTIFY an append sends, not by its fallback poll,
-// which is set far beyond the test's patience here.
+// which is set far beyond the test's patience here; the appending Store's
+// own listener ignores its notifications (its subscribers were woken
+// directly).
 func TestNotifyWakesOtherStores(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -53,5 +55,12 @@ func TestNotifyWakesOtherStores(t *testing.T) {
 		case <-time.After(20 * time.Second):
 			t.Fatalf("append %d: the other store's subscriber was not woken", i)
 		}
+	}
+	time.Sleep(200 * time.Millisecond) // the writer's listener got the same notifications
+	if got := postgres.ListenerWakes(reader); got < 1 {
+		t.Fatalf("the reader's listener acted on %d notifications, want at least 1", got)
+	}
+	if got := postgres.ListenerWakes(writer); got != 0 {
+		t.Fatalf("the writer's listener acted on %d of its own notifications, want 0", got)
 	}
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -77,14 +78,20 @@ type Store struct {
 	// it and es_horizon(), which can dip for a moment when it cannot place
 	// another database's transaction: so what this Store has read once
 	// stays readable, and counts never go backwards.
-	floor   atomic.Uint64
-	opts    Options
-	wake    *broadcaster
-	notify  chan struct{}
-	commits committer
-	known   *knownVersions
-	cancel  context.CancelFunc
-	done    sync.WaitGroup
+	floor  atomic.Uint64
+	opts   Options
+	wake   *broadcaster
+	notify chan struct{}
+	// self is this Store's NOTIFY payload, random: its listener ignores
+	// its own notifications, whose subscribers signal woke already.
+	self      string
+	notifySQL string
+	// listenerWakes counts notifications from other Stores (for tests).
+	listenerWakes atomic.Int64
+	commits       committer
+	known         *knownVersions
+	cancel        context.CancelFunc
+	done          sync.WaitGroup
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -99,8 +106,10 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) *Store {
 		opts:   opts.withDefaults(),
 		wake:   newBroadcaster(),
 		notify: make(chan struct{}, 1),
+		self:   rand.Text(),
 		cancel: cancel,
 	}
+	s.notifySQL = notifySQL(s.self)
 	s.commits.s = s
 	s.known = newKnownVersions(s.opts.KnownStreams)
 	s.done.Add(2)

@@ -50,8 +50,13 @@ func (s *Store) signal() {
 // an append does, an fsync that competes with the appends' own. A
 // notification is not durable anyway; the subscribers it wakes read what is
 // committed. Two statements without arguments go as one simple query, one
-// implicit transaction, so SET LOCAL ends with it.
-const notifySQL = "SET LOCAL synchronous_commit TO off; SELECT pg_notify('" + NotifyChannel + "', '')"
+// implicit transaction, so SET LOCAL ends with it. The payload is the
+// sending Store's own (self, base32 text, safe to quote), so that its
+// listener can ignore it: its own subscribers were woken by signal already,
+// and a second wake costs each of them a read that finds nothing.
+func notifySQL(self string) string {
+	return "SET LOCAL synchronous_commit TO off; SELECT pg_notify('" + NotifyChannel + "', '" + self + "')"
+}
 
 // notifier sends NOTIFY outside the appending transactions. NOTIFY inside
 // them would take Postgres's global notify lock at every commit and serialise
@@ -63,7 +68,7 @@ func (s *Store) notifier(ctx context.Context) {
 			return
 		case <-s.notify:
 		}
-		if _, err := s.pool.Exec(ctx, notifySQL); err != nil && ctx.Err() == nil {
+		if _, err := s.pool.Exec(ctx, s.notifySQL); err != nil && ctx.Err() == nil {
 			slog.WarnContext(ctx, "event store: notify failed; subscribers elsewhere fall back to polling", "error", err)
 		}
 		// Each NOTIFY is a commit of its own: under a stream of appends, send
@@ -109,9 +114,14 @@ func (s *Store) listenOnce(ctx context.Context) error {
 		return err
 	}
 	for {
-		if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
 			return err
 		}
+		if n.Payload == s.self {
+			continue
+		}
+		s.listenerWakes.Add(1)
 		s.wake.wakeAll()
 	}
 }
