@@ -860,6 +860,8 @@ type ClientInterface interface {
 
 	// GetPortalAccount The portal page, "My account" view (download my data, delete my account)
 	//
+	// The HTML shell of /; its script shows "Download my data" and "Delete my account" (with the password) to a visitor who is logged in, and a link to log in to anyone else.
+	//
 	// Corresponds with GET /account (the `GetPortalAccount` operationId).
 	GetPortalAccount(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -1315,12 +1317,14 @@ type ClientInterface interface {
 
 	// GetPortalArticle The portal page, article view
 	//
-	// The script shows a friendly "not found" for an unknown slug.
+	// The HTML shell of /, answered 404 (still the page, whose script shows "not found") when no published article has the slug.
 	//
 	// Corresponds with GET /articles/{slug} (the `GetPortalArticle` operationId).
 	GetPortalArticle(ctx context.Context, slug string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetPortalAsset The portal page's embedded scripts and stylesheet
+	//
+	// Served from the binary; a name it does not hold answers 404.
 	//
 	// Corresponds with GET /assets/{name} (the `GetPortalAsset` operationId).
 	GetPortalAsset(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1350,6 +1354,8 @@ type ClientInterface interface {
 
 	// GetPortalLogin The portal page, login view
 	//
+	// The HTML shell of /; its script shows the login form and the way to a forgotten password.
+	//
 	// Corresponds with GET /login (the `GetPortalLogin` operationId).
 	GetPortalLogin(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -1370,20 +1376,28 @@ type ClientInterface interface {
 
 	// GetPortalRegister The portal page, registration view
 	//
+	// The HTML shell of /; its script shows the registration form (address, password, newsletter choice).
+	//
 	// Corresponds with GET /register (the `GetPortalRegister` operationId).
 	GetPortalRegister(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetPortalResetPassword The portal page, password reset view
+	//
+	// The HTML shell of /; its script asks for the address, then for the emailed code and the new password.
 	//
 	// Corresponds with GET /reset-password (the `GetPortalResetPassword` operationId).
 	GetPortalResetPassword(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetPortalVerify The portal page, verification view
 	//
+	// The HTML shell of /; its script asks for the code sent by email, which expires in 30 minutes, and offers to send a new one.
+	//
 	// Corresponds with GET /verify (the `GetPortalVerify` operationId).
 	GetPortalVerify(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetPortalVideos The portal page, video catalogue view
+	//
+	// The HTML shell of /; its script lists the published videos and their formats.
 	//
 	// Corresponds with GET /videos (the `GetPortalVideos` operationId).
 	GetPortalVideos(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1409,6 +1423,8 @@ func (c *Client) GetPortalHome(ctx context.Context, reqEditors ...RequestEditorF
 }
 
 // GetPortalAccount The portal page, "My account" view (download my data, delete my account)
+//
+// The HTML shell of /; its script shows "Download my data" and "Delete my account" (with the password) to a visitor who is logged in, and a link to log in to anyone else.
 //
 // Corresponds with GET /account (the `GetPortalAccount` operationId).
 func (c *Client) GetPortalAccount(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2315,7 +2331,7 @@ func (c *Client) DownloadVideo(ctx context.Context, id VideoID, body DownloadVid
 
 // GetPortalArticle The portal page, article view
 //
-// The script shows a friendly "not found" for an unknown slug.
+// The HTML shell of /, answered 404 (still the page, whose script shows "not found") when no published article has the slug.
 //
 // Corresponds with GET /articles/{slug} (the `GetPortalArticle` operationId).
 func (c *Client) GetPortalArticle(ctx context.Context, slug string, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2331,6 +2347,8 @@ func (c *Client) GetPortalArticle(ctx context.Context, slug string, reqEditors .
 }
 
 // GetPortalAsset The portal page's embedded scripts and stylesheet
+//
+// Served from the binary; a name it does not hold answers 404.
 //
 // Corresponds with GET /assets/{name} (the `GetPortalAsset` operationId).
 func (c *Client) GetPortalAsset(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2400,6 +2418,8 @@ func (c *Client) GetHealthz(ctx context.Context, reqEditors ...RequestEditorFn) 
 
 // GetPortalLogin The portal page, login view
 //
+// The HTML shell of /; its script shows the login form and the way to a forgotten password.
+//
 // Corresponds with GET /login (the `GetPortalLogin` operationId).
 func (c *Client) GetPortalLogin(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetPortalLoginRequest(c.Server)
@@ -2450,6 +2470,8 @@ func (c *Client) GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (
 
 // GetPortalRegister The portal page, registration view
 //
+// The HTML shell of /; its script shows the registration form (address, password, newsletter choice).
+//
 // Corresponds with GET /register (the `GetPortalRegister` operationId).
 func (c *Client) GetPortalRegister(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetPortalRegisterRequest(c.Server)
@@ -2464,6 +2486,8 @@ func (c *Client) GetPortalRegister(ctx context.Context, reqEditors ...RequestEdi
 }
 
 // GetPortalResetPassword The portal page, password reset view
+//
+// The HTML shell of /; its script asks for the address, then for the emailed code and the new password.
 //
 // Corresponds with GET /reset-password (the `GetPortalResetPassword` operationId).
 func (c *Client) GetPortalResetPassword(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2480,6 +2504,8 @@ func (c *Client) GetPortalResetPassword(ctx context.Context, reqEditors ...Reque
 
 // GetPortalVerify The portal page, verification view
 //
+// The HTML shell of /; its script asks for the code sent by email, which expires in 30 minutes, and offers to send a new one.
+//
 // Corresponds with GET /verify (the `GetPortalVerify` operationId).
 func (c *Client) GetPortalVerify(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetPortalVerifyRequest(c.Server)
@@ -2494,6 +2520,8 @@ func (c *Client) GetPortalVerify(ctx context.Context, reqEditors ...RequestEdito
 }
 
 // GetPortalVideos The portal page, video catalogue view
+//
+// The HTML shell of /; its script lists the published videos and their formats.
 //
 // Corresponds with GET /videos (the `GetPortalVideos` operationId).
 func (c *Client) GetPortalVideos(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4578,6 +4606,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetPortalAccountWithResponse The portal page, "My account" view (download my data, delete my account)
 	//
+	// The HTML shell of /; its script shows "Download my data" and "Delete my account" (with the password) to a visitor who is logged in, and a link to log in to anyone else.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /account (the `GetPortalAccount` operationId).
@@ -5067,7 +5097,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetPortalArticleWithResponse The portal page, article view
 	//
-	// The script shows a friendly "not found" for an unknown slug.
+	// The HTML shell of /, answered 404 (still the page, whose script shows "not found") when no published article has the slug.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5075,6 +5105,8 @@ type ClientWithResponsesInterface interface {
 	GetPortalArticleWithResponse(ctx context.Context, slug string, reqEditors ...RequestEditorFn) (*GetPortalArticleResponse, error)
 
 	// GetPortalAssetWithResponse The portal page's embedded scripts and stylesheet
+	//
+	// Served from the binary; a name it does not hold answers 404.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5112,6 +5144,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetPortalLoginWithResponse The portal page, login view
 	//
+	// The HTML shell of /; its script shows the login form and the way to a forgotten password.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /login (the `GetPortalLogin` operationId).
@@ -5138,12 +5172,16 @@ type ClientWithResponsesInterface interface {
 
 	// GetPortalRegisterWithResponse The portal page, registration view
 	//
+	// The HTML shell of /; its script shows the registration form (address, password, newsletter choice).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /register (the `GetPortalRegister` operationId).
 	GetPortalRegisterWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPortalRegisterResponse, error)
 
 	// GetPortalResetPasswordWithResponse The portal page, password reset view
+	//
+	// The HTML shell of /; its script asks for the address, then for the emailed code and the new password.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5152,12 +5190,16 @@ type ClientWithResponsesInterface interface {
 
 	// GetPortalVerifyWithResponse The portal page, verification view
 	//
+	// The HTML shell of /; its script asks for the code sent by email, which expires in 30 minutes, and offers to send a new one.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /verify (the `GetPortalVerify` operationId).
 	GetPortalVerifyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPortalVerifyResponse, error)
 
 	// GetPortalVideosWithResponse The portal page, video catalogue view
+	//
+	// The HTML shell of /; its script lists the published videos and their formats.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9547,6 +9589,8 @@ func (c *ClientWithResponses) GetPortalHomeWithResponse(ctx context.Context, req
 
 // GetPortalAccountWithResponse The portal page, "My account" view (download my data, delete my account)
 //
+// The HTML shell of /; its script shows "Download my data" and "Delete my account" (with the password) to a visitor who is logged in, and a link to log in to anyone else.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /account (the `GetPortalAccount` operationId).
@@ -10306,7 +10350,7 @@ func (c *ClientWithResponses) DownloadVideoWithResponse(ctx context.Context, id 
 
 // GetPortalArticleWithResponse The portal page, article view
 //
-// The script shows a friendly "not found" for an unknown slug.
+// The HTML shell of /, answered 404 (still the page, whose script shows "not found") when no published article has the slug.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -10320,6 +10364,8 @@ func (c *ClientWithResponses) GetPortalArticleWithResponse(ctx context.Context, 
 }
 
 // GetPortalAssetWithResponse The portal page's embedded scripts and stylesheet
+//
+// Served from the binary; a name it does not hold answers 404.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -10381,6 +10427,8 @@ func (c *ClientWithResponses) GetHealthzWithResponse(ctx context.Context, reqEdi
 
 // GetPortalLoginWithResponse The portal page, login view
 //
+// The HTML shell of /; its script shows the login form and the way to a forgotten password.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /login (the `GetPortalLogin` operationId).
@@ -10425,6 +10473,8 @@ func (c *ClientWithResponses) GetReadyzWithResponse(ctx context.Context, reqEdit
 
 // GetPortalRegisterWithResponse The portal page, registration view
 //
+// The HTML shell of /; its script shows the registration form (address, password, newsletter choice).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /register (the `GetPortalRegister` operationId).
@@ -10437,6 +10487,8 @@ func (c *ClientWithResponses) GetPortalRegisterWithResponse(ctx context.Context,
 }
 
 // GetPortalResetPasswordWithResponse The portal page, password reset view
+//
+// The HTML shell of /; its script asks for the address, then for the emailed code and the new password.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -10451,6 +10503,8 @@ func (c *ClientWithResponses) GetPortalResetPasswordWithResponse(ctx context.Con
 
 // GetPortalVerifyWithResponse The portal page, verification view
 //
+// The HTML shell of /; its script asks for the code sent by email, which expires in 30 minutes, and offers to send a new one.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /verify (the `GetPortalVerify` operationId).
@@ -10463,6 +10517,8 @@ func (c *ClientWithResponses) GetPortalVerifyWithResponse(ctx context.Context, r
 }
 
 // GetPortalVideosWithResponse The portal page, video catalogue view
+//
+// The HTML shell of /; its script lists the published videos and their formats.
 //
 // Returns a wrapper object for the known response body format(s).
 //
