@@ -263,13 +263,14 @@ func duplicate(stream string) error {
 // appendError maps a driver error of an append that is neither a version
 // conflict nor a duplicate. Postgres refuses an event's data or metadata
 // with a data exception (class 22: not JSON, a \u0000 jsonb cannot hold, a
-// number out of numeric's range, bytes that are not UTF-8): the append is
-// then checked in full here to name the event, and what only Postgres
-// refuses is reported with its message alone (its detail and context quote
-// the data).
+// number out of numeric's range, bytes that are not UTF-8) or a program
+// limit (class 54: JSON nested beyond its stack depth, a jsonb over its
+// size limits): the append is then checked in full here to name the event,
+// and what only Postgres refuses is reported with its message alone (its
+// detail and context quote the data).
 func appendError(ctx context.Context, req *appendRequest, err error) error {
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") {
+	if errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "54")) {
 		if verr := eventstore.ValidateAppend(req.stream, req.events); verr != nil {
 			return verr
 		}

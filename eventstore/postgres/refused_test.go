@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/eventstore/eventstoretest"
 	"github.com/multimedia-portal/multimedia/eventstore/postgres"
@@ -81,6 +83,67 @@ func TestPostgresRefusesWhatIsJSONButNotJSONB(t *testing.T) {
 			if c.err != nil {
 				t.Fatalf("append to %s beside a refused event: %v", c.stream, c.err)
 			}
+		}
+	})
+}
+
+// TestPostgresRefusesJSONNestedBeyondGo: encoding/json refuses JSON nested
+// deeper than 10,000 levels (json.Valid, json.Unmarshal), which jsonb accepts
+// up to its stack depth (about 13,000 with the default max_stack_depth) and
+// refuses beyond with "stack depth limit exceeded" (class 54). Neither may
+// pass: an event stored that no Go reader can decode poisons every
+// projection, and a refusal answered as ErrUnavailable is retried forever.
+// Both are ErrInvalidEvent, naming the event, with nothing written, as
+// before Postgres was left to parse the JSON.
+func TestPostgresRefusesJSONNestedBeyondGo(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	store := postgres.New(ctx, pool, postgres.Options{})
+	defer store.Close()
+
+	for name, depth := range map[string]int{"jsonb accepts it": 10_001, "jsonb refuses it": 20_000} {
+		for _, where := range []string{"data", "metadata"} {
+			t.Run(name+" in "+where, func(t *testing.T) {
+				deep := json.RawMessage(strings.Repeat(`{"a":`, depth-1) + "{}" + strings.Repeat("}", depth-1))
+				e := eventstoretest.Event("T.v1", 0)
+				if where == "data" {
+					e.Data = deep
+				} else {
+					e.Metadata = deep
+				}
+				stream := "deep-" + e.ID.String()
+				_, err := store.Append(ctx, stream, eventstore.NoStream, eventstoretest.Event("T.v1", 1), e)
+				if !errors.Is(err, eventstore.ErrInvalidEvent) || !strings.Contains(err.Error(), "event 1 ") {
+					t.Fatalf("got %v, want ErrInvalidEvent naming event 1", err)
+				}
+				got, err := store.ReadStream(ctx, stream, 0, 10)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != 0 {
+					t.Fatalf("stream holds %d events after a refused append, want 0", len(got))
+				}
+			})
+		}
+	}
+
+	// A server with a smaller stack refuses JSON that Go accepts: that too
+	// is the event's fault, not the database being unavailable.
+	t.Run("beyond a smaller server stack", func(t *testing.T) {
+		cfg := pool.Config()
+		cfg.ConnConfig.RuntimeParams["max_stack_depth"] = "100kB"
+		small, err := pgxpool.NewWithConfig(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer small.Close()
+		store := postgres.New(ctx, small, postgres.Options{})
+		defer store.Close()
+		e := eventstoretest.Event("T.v1", 0)
+		e.Data = json.RawMessage(strings.Repeat("[", 5000) + strings.Repeat("]", 5000))
+		_, err = store.Append(ctx, "deep-small-stack", eventstore.NoStream, e)
+		if !errors.Is(err, eventstore.ErrInvalidEvent) {
+			t.Fatalf("got %v, want ErrInvalidEvent", err)
 		}
 	})
 }
