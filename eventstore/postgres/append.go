@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -76,7 +78,7 @@ type appendRequest struct {
 	exp      int64
 	ids      [][16]byte
 	types    []string
-	data     [][]byte // JSON, sent as they are: no copy
+	data     [][]byte // JSON, sent as they are: no copy unless it queues (detach)
 	meta     [][]byte
 }
 
@@ -102,6 +104,26 @@ func newAppendRequest(stream string, expected eventstore.ExpectedVersion, events
 		}
 	}
 	return r
+}
+
+// detach returns a copy of r with its own copies of the events' data and
+// metadata, for an append that a group may send after its caller returned.
+func (r *appendRequest) detach() *appendRequest {
+	d := *r
+	d.events = slices.Clone(r.events)
+	d.data = make([][]byte, len(r.data))
+	d.meta = make([][]byte, len(r.meta))
+	for i := range r.events {
+		d.data[i] = bytes.Clone(r.data[i])
+		d.events[i].Data = d.data[i]
+		if len(r.events[i].Metadata) == 0 {
+			d.meta[i] = emptyMetadata
+		} else {
+			d.meta[i] = bytes.Clone(r.meta[i])
+			d.events[i].Metadata = d.meta[i]
+		}
+	}
+	return &d
 }
 
 // Append implements eventstore.Store.

@@ -123,6 +123,13 @@ type committer struct {
 // append runs req alone or in a group and answers it.
 func (c *committer) append(ctx context.Context, req *appendRequest) (eventstore.AppendResult, bool, error) {
 	c.mu.Lock()
+	if c.inflight >= c.s.opts.MaxConcurrentAppends {
+		// It will likely queue: its group may send it after its caller
+		// gave up (outcome unknown) and took its buffers back.
+		c.mu.Unlock()
+		req = req.detach()
+		c.mu.Lock()
+	}
 	if c.inflight < c.s.opts.MaxConcurrentAppends {
 		c.inflight++
 		c.mu.Unlock()

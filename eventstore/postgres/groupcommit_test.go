@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"testing"
@@ -298,5 +299,87 @@ func TestGroupCommitOfKnownVersions(t *testing.T) {
 				t.Fatalf("stream %s: event %d has version %d: a gap or a duplicate", stream, i, ev.Version)
 			}
 		}
+	}
+}
+
+// TestGroupCommitOwnsWhatItSends: a caller that gives up on an append whose
+// group is in flight is told the outcome is unknown and has its event data
+// back: the group, which may still send the append, must not read the
+// caller's buffers then. Here the group waits for a connection when its
+// caller gives up and overwrites its buffer; the event stored must be the
+// one appended, and a retry of it the idempotent re-append.
+func TestGroupCommitOwnsWhatItSends(t *testing.T) {
+	ctx := context.Background()
+	cfg := pgtest.NewPool(t).Config()
+	cfg.MaxConns = 2
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	store := postgres.New(ctx, pool, postgres.Options{MaxConcurrentAppends: 1})
+	defer store.Close()
+
+	// The listener holds one connection, the test the other.
+	waitFor(t, "the listener", func() bool { return pool.Stat().AcquiredConns() == 1 })
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	released := false
+	defer func() {
+		if !released {
+			conn.Release()
+		}
+	}()
+
+	// The slot's append waits for a connection; two more queue behind it.
+	slotCtx, cancelSlot := context.WithCancel(ctx)
+	slot := make(chan error, 1)
+	go func() {
+		_, err := store.Append(slotCtx, "slot", eventstore.NoStream, eventstoretest.Event("T.v1", 0))
+		slot <- err
+	}()
+	waitFor(t, "the slot's append", func() bool { return postgres.InflightAppends(store) == 1 })
+	buf := []byte(`{"n":1}`)
+	e := eventstoretest.Event("T.v1", 1)
+	e.Data = buf
+	giveUpCtx, giveUp := context.WithCancel(ctx)
+	gaveUp := make(chan error, 1)
+	go func() {
+		_, err := store.Append(giveUpCtx, "given-up", eventstore.NoStream, e)
+		gaveUp <- err
+	}()
+	other := start(store, "other", eventstore.NoStream, eventstoretest.Event("T.v1", 2))
+	waitFor(t, "the appends to queue", func() bool { return postgres.QueuedAppends(store) == 2 })
+
+	// The slot's append gives up; its slot takes the queue as a group,
+	// which waits for the test's connection.
+	cancelSlot()
+	<-slot
+	waitFor(t, "the group to form", func() bool { return postgres.QueuedAppends(store) == 0 })
+	giveUp()
+	if err := <-gaveUp; !errors.Is(err, eventstore.ErrUnavailable) {
+		t.Fatalf("an append given up in a group: got %v, want ErrUnavailable", err)
+	}
+	copy(buf, `{"n":2}`) // the caller's buffer is its own again
+	conn.Release()
+	released = true
+	<-other.done
+	if other.err != nil {
+		t.Fatalf("the other append of the group: %v", other.err)
+	}
+
+	e.Data = json.RawMessage(`{"n":1}`)
+	res, err := store.Append(ctx, "given-up", eventstore.NoStream, e)
+	if err != nil {
+		t.Fatalf("retry of the append given up: %v", err)
+	}
+	got, err := store.ReadStream(ctx, "given-up", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != e.ID || got[0].Position != res.Position || string(got[0].Data) != `{"n": 1}` {
+		t.Fatalf("stream holds %+v, want the event appended, data {\"n\": 1}, at %v", got, res.Position)
 	}
 }
