@@ -134,14 +134,15 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		return eventstore.AppendResult{}, err
 	}
 	req := newAppendRequest(stream, expected, events)
-	res, written, err := s.commits.append(ctx, req)
+	res, err := s.commits.append(ctx, req)
 	if err != nil {
 		return res, err
 	}
 	s.known.saw(stream, res.NextExpectedVersion)
-	if !written {
-		return res, nil
-	}
+	// An idempotent re-append wakes the subscribers too: it is how a caller
+	// learns of an earlier attempt that committed after the caller gave up
+	// on it (pgx drops the connection, Postgres finishes the statement),
+	// which no one announced.
 	s.signal()
 	return res, nil
 }

@@ -121,7 +121,7 @@ type committer struct {
 }
 
 // append runs req alone or in a group and answers it.
-func (c *committer) append(ctx context.Context, req *appendRequest) (eventstore.AppendResult, bool, error) {
+func (c *committer) append(ctx context.Context, req *appendRequest) (eventstore.AppendResult, error) {
 	c.mu.Lock()
 	if c.inflight >= c.s.opts.MaxConcurrentAppends {
 		// It will likely queue: its group may send it after its caller
@@ -133,9 +133,9 @@ func (c *committer) append(ctx context.Context, req *appendRequest) (eventstore.
 	if c.inflight < c.s.opts.MaxConcurrentAppends {
 		c.inflight++
 		c.mu.Unlock()
-		res, written, err := c.s.appendFast(ctx, req)
+		res, _, err := c.s.appendFast(ctx, req)
 		c.release()
-		return res, written, err
+		return res, err
 	}
 	p := &pending{ctx: ctx, req: req, done: make(chan struct{})}
 	c.queue = append(c.queue, p)
@@ -151,21 +151,24 @@ func (c *committer) append(ctx context.Context, req *appendRequest) (eventstore.
 		}
 		c.mu.Unlock()
 		if i >= 0 {
-			return eventstore.AppendResult{}, false, unavailable(ctx, fmt.Sprintf("append to %q: not sent", req.stream), ctx.Err())
+			return eventstore.AppendResult{}, unavailable(ctx, fmt.Sprintf("append to %q: not sent", req.stream), ctx.Err())
 		}
 		// Its group is in flight: whether it commits is not known here.
-		return eventstore.AppendResult{}, false, unavailable(ctx, fmt.Sprintf("append to %q: outcome unknown", req.stream), ctx.Err())
+		return eventstore.AppendResult{}, unavailable(ctx, fmt.Sprintf("append to %q: outcome unknown", req.stream), ctx.Err())
 	}
+	var (
+		res eventstore.AppendResult
+		err error
+	)
 	switch p.out {
 	case outcomeDone:
-		return p.res, p.written, p.err
+		res, err = p.res, p.err
 	case outcomeMismatch:
-		return c.s.appendSlow(ctx, req)
+		res, _, err = c.s.appendSlow(ctx, req)
+	default:
+		res, _, err = c.s.appendFast(ctx, req)
 	}
-	res, _, err := c.s.appendFast(ctx, req)
-	// written is unknown after a failed group (it may have committed unseen
-	// and the re-append be idempotent): wake the subscribers either way.
-	return res, err == nil, err
+	return res, err
 }
 
 // release ends a slot's statement: it hands the slot to the queued appends,
