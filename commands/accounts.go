@@ -42,7 +42,9 @@ type AccountsConfig struct {
 	Policy account.Policy
 	// SessionTTL is how long a login lasts (default 30 days).
 	SessionTTL time.Duration
-	// MaxRetries bounds the reloads after a concurrent change (default 5).
+	// MaxRetries bounds the reloads after a concurrent change (default 10: a
+	// dozen logins at once on one account, under a busy CI machine, once
+	// used up 5).
 	MaxRetries int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -134,7 +136,7 @@ func NewAccounts(cfg AccountsConfig) (*Accounts, error) {
 		cfg.SessionTTL = 30 * 24 * time.Hour
 	}
 	if cfg.MaxRetries == 0 {
-		cfg.MaxRetries = 5
+		cfg.MaxRetries = 10
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
