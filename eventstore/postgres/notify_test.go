@@ -5,11 +5,44 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/multimedia-portal/multimedia/eventstore"
 	"github.com/multimedia-portal/multimedia/eventstore/eventstoretest"
 	"github.com/multimedia-portal/multimedia/eventstore/postgres"
 	"github.com/multimedia-portal/multimedia/platform/pgtest"
 )
+
+// listeningPair returns two Stores on one database, both listening (a
+// notification sent before LISTEN is lost, and the fallback poll would cover
+// it), and the positions a subscriber of the reader receives. The reader's
+// fallback poll is an hour, beyond any test's patience: only a NOTIFY wakes
+// it.
+func listeningPair(t *testing.T) (pool *pgxpool.Pool, writer, reader *postgres.Store, got <-chan eventstore.Position) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	pool = pgtest.NewPool(t)
+	writer = postgres.New(ctx, pool, postgres.Options{})
+	t.Cleanup(writer.Close)
+	reader = postgres.New(ctx, pool, postgres.Options{FallbackPoll: time.Hour})
+	t.Cleanup(reader.Close)
+	waitFor(t, "both stores to listen", func() bool {
+		var n int
+		err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN `+postgres.NotifyChannel+`'`).Scan(&n)
+		return err == nil && n == 2
+	})
+	positions := make(chan eventstore.Position, 10)
+	go func() {
+		_ = reader.Subscribe(ctx, eventstore.Start, eventstore.SubscribeOptions{}, func(_ context.Context, batch eventstore.Batch) error {
+			for _, e := range batch {
+				positions <- e.Position
+			}
+			return nil
+		})
+	}()
+	return pool, writer, reader, positions
+}
 
 // TestNotifyWakesOtherStores: a subscriber of another Store (as in another
 // process) is woken by the NOTIFY an append sends, not by its fallback poll,
@@ -17,30 +50,8 @@ import (
 // own listener ignores its notifications (its subscribers were woken
 // directly).
 func TestNotifyWakesOtherStores(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pool := pgtest.NewPool(t)
-	writer := postgres.New(ctx, pool, postgres.Options{})
-	defer writer.Close()
-	reader := postgres.New(ctx, pool, postgres.Options{FallbackPoll: time.Hour})
-	defer reader.Close()
-
-	// A notification sent before the listeners' LISTEN is lost (the
-	// fallback poll would cover it): wait for both.
-	waitFor(t, "both stores to listen", func() bool {
-		var n int
-		err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN `+postgres.NotifyChannel+`'`).Scan(&n)
-		return err == nil && n == 2
-	})
-	got := make(chan eventstore.Position, 10)
-	go func() {
-		_ = reader.Subscribe(ctx, eventstore.Start, eventstore.SubscribeOptions{}, func(_ context.Context, batch eventstore.Batch) error {
-			for _, e := range batch {
-				got <- e.Position
-			}
-			return nil
-		})
-	}()
+	ctx := context.Background()
+	_, writer, reader, got := listeningPair(t)
 	for i := range 3 {
 		time.Sleep(50 * time.Millisecond) // let the subscriber go idle
 		res, err := writer.Append(ctx, "notified", eventstore.Any, eventstoretest.Event("T.v1", i))
@@ -68,31 +79,13 @@ func TestNotifyWakesOtherStores(t *testing.T) {
 // TestNotifyAfterAnUnseenCommit: an append whose reply was lost (its caller
 // gave up, Postgres still committed) is announced by no one; the test writes
 // such an event with plain SQL, since whether Postgres finishes a statement
-// whose client cancelled it depends on timing (it made this test flaky). The retry that learns the outcome, an idempotent re-append,
-// must wake the subscribers, here another Store's, whose fallback poll is
-// beyond the test's patience.
+// whose client cancelled it depends on timing (it made this test flaky).
+// The retry that learns the outcome, an idempotent re-append, must wake the
+// subscribers, here another Store's, whose fallback poll is beyond the
+// test's patience.
 func TestNotifyAfterAnUnseenCommit(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pool := pgtest.NewPool(t)
-	writer := postgres.New(ctx, pool, postgres.Options{})
-	defer writer.Close()
-	reader := postgres.New(ctx, pool, postgres.Options{FallbackPoll: time.Hour})
-	defer reader.Close()
-	waitFor(t, "both stores to listen", func() bool {
-		var n int
-		err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN `+postgres.NotifyChannel+`'`).Scan(&n)
-		return err == nil && n == 2
-	})
-	got := make(chan eventstore.Position, 10)
-	go func() {
-		_ = reader.Subscribe(ctx, eventstore.Start, eventstore.SubscribeOptions{}, func(_ context.Context, batch eventstore.Batch) error {
-			for _, e := range batch {
-				got <- e.Position
-			}
-			return nil
-		})
-	}()
+	ctx := context.Background()
+	pool, writer, _, got := listeningPair(t)
 
 	time.Sleep(100 * time.Millisecond) // let the subscriber go idle
 
