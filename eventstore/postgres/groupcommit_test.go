@@ -229,9 +229,18 @@ func TestGroupCommitOfKnownVersions(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	queued := func(calls ...*appendCall) {
+	// asOneGroup waits for calls to queue behind the held slot, frees it,
+	// and waits for every call's answer.
+	asOneGroup := func(blocker pgx.Tx, held *appendCall, calls ...*appendCall) {
 		t.Helper()
 		waitFor(t, "the appends to queue", func() bool { return postgres.QueuedAppends(store) == len(calls) })
+		if err := blocker.Rollback(ctx); err != nil {
+			t.Fatal(err)
+		}
+		<-held.done
+		for _, c := range calls {
+			<-c.done
+		}
 	}
 
 	// Every version known and current: one transaction.
@@ -241,13 +250,8 @@ func TestGroupCommitOfKnownVersions(t *testing.T) {
 		start(store, "k2", eventstore.Exact(1), eventstoretest.Event("T.v1", 11), eventstoretest.Event("T.v1", 12)),
 		start(store, "k3", eventstore.Exact(0), eventstoretest.Event("T.v1", 13)),
 	}
-	queued(calls...)
-	if err := blocker.Rollback(ctx); err != nil {
-		t.Fatal(err)
-	}
-	<-held.done
+	asOneGroup(blocker, held, calls...)
 	for _, c := range calls {
-		<-c.done
 		if c.err != nil {
 			t.Fatalf("append to %s in a group of known versions: %v", c.stream, c.err)
 		}
@@ -269,14 +273,7 @@ func TestGroupCommitOfKnownVersions(t *testing.T) {
 		start(store, "k2", eventstore.Exact(3), eventstoretest.Event("T.v1", 22), eventstoretest.Event("T.v1", 23)),
 		start(store, "k3", eventstore.Exact(1), eventstoretest.Event("T.v1", 24)),
 	}
-	queued(calls...)
-	if err := blocker.Rollback(ctx); err != nil {
-		t.Fatal(err)
-	}
-	<-held.done
-	for _, c := range calls {
-		<-c.done
-	}
+	asOneGroup(blocker, held, calls...)
 	for _, c := range calls[:2] {
 		if c.err != nil {
 			t.Fatalf("append to %s after its group failed: %v", c.stream, c.err)
